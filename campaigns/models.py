@@ -1,0 +1,127 @@
+from django.db import models
+from django.db.models import Q
+
+from clients.base import CreatedModel, TimestampedModel
+from leads.models import Dataset, Lead
+
+
+class Conversation(TimestampedModel):
+    """The one message thread of a lead (seed `conversations`)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+        COMPLETED = "completed", "Completed"
+
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="conversation")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="conversations")
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(auto_now_add=True)
+    message_count = models.IntegerField(default=0)
+
+    status = models.TextField(choices=Status.choices, default=Status.ACTIVE)
+
+    sentiment = models.TextField(blank=True, null=True)
+    quality_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    needs_review = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "conversations"
+        indexes = [
+            models.Index(fields=["needs_review"], name="idx_conversations_needs_review"),
+            models.Index(fields=["last_message_at"], name="idx_conversations_last_msg_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation with {self.lead}"
+
+
+class Message(TimestampedModel):
+    """One SMS in or out (seed `messages`); outbound rows are the outbox."""
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", "Inbound"
+
+    class Type(models.TextChoices):
+        M1 = "M1", "M1"
+        M2 = "M2", "M2"
+        M3 = "M3", "M3"
+        REPLY = "reply", "Reply"
+        NURTURE = "nurture", "Nurture"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        UNKNOWN = "unknown", "Unknown (being reconciled)"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
+        FAILED = "failed", "Failed"
+        RECEIVED = "received", "Received"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
+
+    content = models.TextField()
+    direction = models.TextField(choices=Direction.choices)
+    message_type = models.TextField(choices=Type.choices, null=True, blank=True)
+
+    from_number = models.TextField(blank=True, null=True)
+    to_number = models.TextField(blank=True, null=True)
+
+    status = models.TextField(choices=Status.choices, default=Status.PENDING)
+    twilio_sid = models.TextField(blank=True, null=True, unique=True)
+    twilio_status = models.TextField(blank=True, null=True)
+    error_code = models.TextField(blank=True, null=True)
+    error_message = models.TextField(blank=True, null=True)
+
+    # Set when the transport accepts the message, never at queueing (seed fault).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    ai_generated = models.BooleanField(default=False)
+    ai_quality_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    ai_feedback = models.TextField(blank=True, null=True)
+    ai_feedback_status = models.TextField(blank=True, null=True)
+
+    class Meta:
+        db_table = "messages"
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "message_type"],
+                condition=Q(message_type__in=["M1", "M2", "M3"]),
+                name="messages_one_cadence_step_per_lead",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["direction"], name="idx_messages_direction"),
+            models.Index(fields=["sent_at"], name="idx_messages_sent_at"),
+            models.Index(fields=["status"], name="idx_messages_status"),
+            models.Index(
+                fields=["ai_feedback_status"], name="idx_messages_ai_feedback_st",
+                condition=Q(ai_feedback__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.message_type or ''} to {self.to_number}"
+
+
+class MessageStatusEvent(CreatedModel):
+    """Every Twilio status callback, kept once per (sid, status)."""
+
+    message = models.ForeignKey(Message, null=True, on_delete=models.CASCADE, related_name="status_events")
+    twilio_sid = models.TextField()
+    status = models.TextField()
+    error_code = models.TextField(blank=True, null=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        db_table = "message_status_events"
+        constraints = [
+            models.UniqueConstraint(fields=["twilio_sid", "status"], name="message_status_event_unique"),
+        ]

@@ -1,0 +1,28 @@
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from clients.services import client_create, public_tenant_ensure
+
+
+class Command(BaseCommand):
+    help = "Creates a client: its row, domain, schema, default campaign settings, templates and lessons."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True, help="Company name (unique)")
+        parser.add_argument("--slug", required=True, help="Schema name and host label, e.g. greenstar")
+        parser.add_argument("--domain", help="Host name; default <slug>.<DBR_BASE_DOMAIN>")
+
+    def handle(self, *args, name, slug, domain, **options):
+        public_tenant_ensure()
+        started = time.perf_counter()
+        try:
+            client = client_create(name=name, slug=slug, domain=domain)
+        except ValidationError as exc:
+            raise CommandError(
+                "Client not created: " + " ".join(f"{m}" for ms in exc.message_dict.values() for m in ms)
+            ) from None
+        elapsed = time.perf_counter() - started
+        domain = client.get_primary_domain().domain
+        self.stdout.write(self.style.SUCCESS(f"Created client {client.company_name} ({client.slug}) at {domain} in {elapsed:.2f}s"))

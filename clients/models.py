@@ -1,0 +1,172 @@
+import re
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+from clients.base import TimestampedModel
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9]{0,29}$")
+
+
+def validate_slug(value: str) -> None:
+    if not SLUG_RE.match(value or ""):
+        raise ValidationError(
+            "A client slug is 1–30 lowercase letters and digits, starting with a letter "
+            f"(it becomes the schema name and host label); {value!r} is not."
+        )
+
+
+class Client(TenantMixin, TimestampedModel):
+    """A client company (seed table `clients`); its schema holds all its data."""
+
+    class Industry(models.TextChoices):
+        SOLAR = "solar", "Solar"
+        HOME_IMPROVEMENT = "home_improvement", "Home improvement"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Plan(models.TextChoices):
+        STARTER = "starter", "Starter"
+        PROFESSIONAL = "professional", "Professional"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    slug = models.CharField(max_length=30, unique=True, validators=[validate_slug])
+
+    company_name = models.TextField(unique=True)
+    company_email = models.TextField(blank=True, null=True)
+    company_phone = models.TextField(blank=True, null=True)
+    company_website = models.TextField(blank=True, null=True)
+    industry = models.TextField(choices=Industry.choices, default=Industry.SOLAR)
+
+    logo_url = models.TextField(blank=True, null=True)
+    primary_color = models.TextField(default="#8cc63f")
+
+    n8n_workflow_id = models.TextField(blank=True, null=True)
+    n8n_webhook_url = models.TextField(blank=True, null=True)
+    twilio_phone_number = models.TextField(blank=True, null=True)
+
+    status = models.TextField(choices=Status.choices, default=Status.ACTIVE)
+    plan = models.TextField(choices=Plan.choices, default=Plan.STARTER)
+
+    timezone = models.TextField(default="Europe/London")
+    settings = models.JSONField(default=dict, blank=True)
+
+    # Kept by the campaign service so beat only ticks clients with work to do.
+    has_active_campaign = models.BooleanField(default=False)
+    # False until provisioning finished; nothing runs for a client that is not ready.
+    schema_ready = models.BooleanField(default=False)
+
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        db_table = "clients"
+        indexes = [
+            models.Index(fields=["status"], name="idx_clients_status"),
+            models.Index(fields=["created_at"], name="idx_clients_created_at"),
+        ]
+
+    def __str__(self) -> str:
+        return self.company_name
+
+    @property
+    def is_public(self) -> bool:
+        return self.schema_name == "public"
+
+
+class Domain(DomainMixin):
+    class Meta:
+        db_table = "clients_domain"
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        if not email:
+            raise ValueError("Users need an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password) if password else user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.update(is_staff=True, is_superuser=True, role=User.Role.ADMIN)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
+    """Dashboard user (seed `users` merged with the auth user). Never deleted, only suspended."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        COMPANY_OWNER = "company_owner", "Company owner"
+        MANAGER = "manager", "Manager"
+        SALES_REP = "sales_rep", "Sales rep"
+        READ_ONLY = "read_only", "Read only"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        INVITED = "invited", "Invited"
+
+    email = models.EmailField(unique=True)
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+        help_text="Empty for platform staff.",
+    )
+    first_name = models.TextField(blank=True, default="")
+    last_name = models.TextField(blank=True, default="")
+    phone = models.TextField(blank=True, null=True)
+    avatar_url = models.TextField(blank=True, null=True)
+
+    role = models.TextField(choices=Role.choices, default=Role.SALES_REP)
+    permissions = models.JSONField(default=dict, blank=True)
+    can_view_all_leads = models.BooleanField(default=False)
+    can_edit_lessons = models.BooleanField(default=False)
+    can_push_to_n8n = models.BooleanField(default=False)
+    can_manage_users = models.BooleanField(default=False)
+    allowed_dataset_ids = ArrayField(
+        models.UUIDField(), null=True, blank=True, help_text="Empty = no datasets; null = all."
+    )
+
+    status = models.TextField(choices=Status.choices, default=Status.ACTIVE)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+    is_staff = models.BooleanField(default=False, help_text="Platform staff (public admin).")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "users"
+        indexes = [
+            models.Index(fields=["client"], name="idx_users_client_id"),
+            models.Index(fields=["role"], name="idx_users_role"),
+            models.Index(fields=["status"], name="idx_users_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.SUSPENDED
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email

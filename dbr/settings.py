@@ -1,0 +1,189 @@
+"""DBR settings: everything that differs between machines comes from the environment."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from dbr.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+
+DBR_BASE_DOMAIN = env_str("DBR_BASE_DOMAIN", "localhost")
+DBR_PUBLIC_SCHEME = env_str("DBR_PUBLIC_SCHEME", "http")
+DBR_PUBLIC_PORT = env_int("DBR_PUBLIC_PORT", 8000 if DEBUG else None)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [DBR_BASE_DOMAIN, f".{DBR_BASE_DOMAIN}", "127.0.0.1", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS",
+    [f"{DBR_PUBLIC_SCHEME}://*.{DBR_BASE_DOMAIN}" + (f":{DBR_PUBLIC_PORT}" if DBR_PUBLIC_PORT else "")],
+)
+
+# --- Tenancy (DESIGN.md §2) -------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "django.contrib.postgres",
+    "clients",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_htmx",
+    "template_partials",
+    "dbr",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "leads",
+    "campaigns",
+    "sophie",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "clients.Client"
+TENANT_DOMAIN_MODEL = "clients.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "dbr.urls_public"
+ROOT_URLCONF = "dbr.urls_tenants"
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+TENANT_CREATION_FAKES_MIGRATIONS = False
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+
+MIDDLEWARE = [
+    "dbr.middleware.TenantMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dbr.middleware.ClientAccessMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "dbr.wsgi.application"
+ASGI_APPLICATION = "dbr.asgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dbr"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("DBR_TEST_DATABASE", "test_dbr")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "clients.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+
+# --- Storage: the seed's three buckets, kept apart per client ----------------
+# Local files by default; S3-compatible when DBR_S3_BUCKET is set. Never served
+# by URL directly: downloads go through an access-checked view.
+MEDIA_ROOT = Path(env_str("DBR_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+DBR_S3_BUCKET = env_str("DBR_S3_BUCKET")
+STORAGE_BUCKETS = ("csv_uploads", "client_logos", "exports")
+
+
+def _bucket_storage(bucket: str) -> dict:
+    if DBR_S3_BUCKET:
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": DBR_S3_BUCKET,
+                "location": bucket,
+                "endpoint_url": env_str("DBR_S3_ENDPOINT_URL") or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        }
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / bucket), "base_url": None},
+    }
+
+
+STORAGES = {
+    "default": _bucket_storage("csv_uploads"),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    **{bucket: _bucket_storage(bucket) for bucket in STORAGE_BUCKETS},
+}
+
+# --- Redis and Celery ----------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+DBR_WORKER_HEARTBEAT_KEY = "dbr:worker:heartbeat"
+DBR_WORKER_STALE_SECONDS = 120
+
+# --- Product settings (DESIGN.md §6) ------------------------------------------
+DBR_SMS_BACKEND = env_str("DBR_SMS_BACKEND", "simulator")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
+DBR_ALLOW_FICTION_NUMBERS = env_bool("DBR_ALLOW_FICTION_NUMBERS", False)
+DBR_LLM_BACKEND = env_str("DBR_LLM_BACKEND", "rules")
+DBR_LLM_BASE_URL = env_str("DBR_LLM_BASE_URL")
+DBR_LLM_API_KEY = env_str("DBR_LLM_API_KEY")
+DBR_LLM_MODEL = env_str("DBR_LLM_MODEL")
+CAL_WEBHOOK_SECRET = env_str("CAL_WEBHOOK_SECRET")
+
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,23 @@
+"""Settings for the test suite: real PostgreSQL and Redis, fast hashing, fiction numbers allowed."""
+
+import os
+import tempfile
+
+from dbr.settings import *  # noqa: F403
+from dbr.settings import STORAGE_BUCKETS, _bucket_storage  # noqa: F401
+
+DBR_ALLOW_FICTION_NUMBERS = True
+DBR_SMS_BACKEND = "locmem"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Redis database 15 unless told otherwise, so tests never touch a running demo's queue.
+REDIS_URL = os.environ.get("DBR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = REDIS_URL
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="dbr-test-media-"))  # noqa: F405
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    **{
+        bucket: {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT / bucket)}}
+        for bucket in STORAGE_BUCKETS
+    },
+}

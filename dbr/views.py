@@ -1,0 +1,18 @@
+import time
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from dbr import health
+
+
+@never_cache
+def healthz(request):
+    body = health.report(time.time())
+    return JsonResponse(body, status=200 if body["ok"] else 503)
+
+
+def unknown_host(request, hostname: str):
+    # Rendered in the public schema with no tenant data at all.
+    return render(request, "errors/unknown_host.html", {"hostname": hostname}, status=404)

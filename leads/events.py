@@ -1,0 +1,79 @@
+"""A lead's timeline: one small function per event type (saleor's order/events.py pattern)."""
+
+from collections.abc import Iterable
+
+from clients.models import User
+from leads.models import Lead, LeadEvent
+
+Type = LeadEvent.Type
+
+
+def _event(lead: Lead, event_type: str, actor: User | None = None, **data) -> LeadEvent:
+    return LeadEvent.objects.create(lead=lead, event_type=event_type, actor=actor, data=data)
+
+
+def leads_imported(lead_ids: Iterable, *, upload_id=None, actor: User | None = None) -> int:
+    """Bulk form for imports: one event row per created lead, in one INSERT."""
+    data = {"upload_id": str(upload_id)} if upload_id else {}
+    events = [LeadEvent(lead_id=lead_id, event_type=Type.IMPORTED, actor=actor, data=data) for lead_id in lead_ids]
+    return len(LeadEvent.objects.bulk_create(events, batch_size=5000))
+
+
+def lead_imported(lead: Lead, *, upload_id=None, actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.IMPORTED, actor, **({"upload_id": str(upload_id)} if upload_id else {}))
+
+
+def lead_merged(lead: Lead, *, fields: list[str], upload_id=None, actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.MERGED, actor, fields=fields, upload_id=str(upload_id) if upload_id else None)
+
+
+def message_queued(lead: Lead, *, message_id, step: str) -> LeadEvent:
+    return _event(lead, Type.QUEUED, message_id=str(message_id), step=step)
+
+
+def message_sent(lead: Lead, *, message_id, step: str | None, sid: str | None) -> LeadEvent:
+    return _event(lead, Type.SENT, message_id=str(message_id), step=step, sid=sid)
+
+
+def message_delivered(lead: Lead, *, message_id, sid: str) -> LeadEvent:
+    return _event(lead, Type.DELIVERED, message_id=str(message_id), sid=sid)
+
+
+def message_failed(lead: Lead, *, message_id, error_code: str | None, reason: str) -> LeadEvent:
+    return _event(lead, Type.FAILED, message_id=str(message_id), error_code=error_code, reason=reason)
+
+
+def lead_replied(lead: Lead, *, message_id, text: str) -> LeadEvent:
+    return _event(lead, Type.REPLIED, message_id=str(message_id), text=text[:500])
+
+
+def status_changed(lead: Lead, *, old: str, new: str, actor: User | None = None, reason: str = "") -> LeadEvent:
+    return _event(lead, Type.STATUS_CHANGED, actor, old=old, new=new, reason=reason)
+
+
+def lead_assigned(lead: Lead, *, assignee: User | None, actor: User | None = None) -> LeadEvent:
+    return _event(
+        lead, Type.ASSIGNED, actor,
+        assignee_id=str(assignee.pk) if assignee else None,
+        assignee=assignee.get_full_name() if assignee else None,
+    )
+
+
+def manual_mode_changed(lead: Lead, *, enabled: bool, actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.MANUAL_MODE, actor, enabled=enabled)
+
+
+def number_suppressed(lead: Lead, *, source: str, reason: str = "", actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.SUPPRESSED, actor, source=source, reason=reason)
+
+
+def lead_archived(lead: Lead, *, reason: str = "", actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.ARCHIVED, actor, reason=reason)
+
+
+def call_booked(lead: Lead, *, booking_id: str, start: str | None, actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.CALL_BOOKED, actor, booking_id=booking_id, start=start)
+
+
+def note_added(lead: Lead, *, text: str, actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.NOTE, actor, text=text)

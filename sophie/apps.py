@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SophieConfig(AppConfig):
+    name = "sophie"
+
+    def ready(self) -> None:
+        from django_tenants.signals import post_schema_sync
+
+        from sophie.services import seed_client_defaults
+
+        post_schema_sync.connect(seed_client_defaults, dispatch_uid="sophie.seed_client_defaults")
