@@ -11,7 +11,7 @@ DBR_SMS_BACKEND = "locmem"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Redis database 15 unless told otherwise, so tests never touch a running demo's queue.
-REDIS_URL = os.environ.get("DBR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = os.environ.get("DBR_TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 CELERY_BROKER_URL = REDIS_URL
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="dbr-test-media-"))  # noqa: F405
 STORAGES = {  # noqa: F405

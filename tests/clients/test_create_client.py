@@ -1,0 +1,75 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django_tenants.utils import schema_context, schema_exists
+
+from clients.models import Client, Domain
+from leads.models import CampaignSettings
+from sophie.models import Lesson, PromptTemplate
+
+
+@pytest.fixture
+def gamma(committed_db):
+    yield
+    with schema_context("public"):
+        for client in Client.objects.filter(slug__in=["gamma", "delta"]):
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{client.schema_name}" CASCADE')
+            Domain.objects.filter(tenant=client).delete()
+            Client.objects.filter(pk=client.pk).delete()
+
+
+def test_it_provisions_schema_domain_and_defaults(gamma):
+    call_command("create_client", name="Gamma Roofs", slug="gamma")
+
+    client = Client.objects.get(slug="gamma")
+    assert client.schema_name == "gamma" and client.schema_ready
+    assert Domain.objects.get(tenant=client).domain == "gamma.localhost"
+    with schema_context("gamma"):
+        template = CampaignSettings.objects.get(is_template=True, name="Default")
+        assert (template.sending_hours_start.hour, template.sending_hours_end.hour) == (9, 17)
+        assert template.auto_append_opt_out
+        assert set(PromptTemplate.objects.values_list("category", flat=True)) >= {
+            "solar_dbr_recent", "solar_dbr_old", "solar_quote_followup", "general"}
+        assert Lesson.objects.filter(lesson_type="never_rule").exists()
+        assert Lesson.objects.filter(lesson_type="blacklist_word").exists()
+
+
+def test_it_refuses_a_duplicate_slug_and_leaves_nothing_behind(gamma):
+    call_command("create_client", name="Gamma Roofs", slug="gamma")
+
+    with pytest.raises(CommandError, match="slug 'gamma' already exists"):
+        call_command("create_client", name="Delta Solar", slug="gamma")
+
+    assert not Client.objects.filter(company_name="Delta Solar").exists()
+    assert Client.objects.filter(slug="gamma").count() == 1
+
+
+def test_it_refuses_a_duplicate_name_without_creating_a_schema(gamma):
+    call_command("create_client", name="Gamma Roofs", slug="gamma")
+
+    with pytest.raises(CommandError, match="named 'Gamma Roofs' already exists"):
+        call_command("create_client", name="gamma roofs", slug="delta")
+
+    assert not Client.objects.filter(slug="delta").exists()
+    assert not schema_exists("delta")
+
+
+def test_it_rolls_back_everything_when_provisioning_fails(gamma, monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("seed failed")
+
+    monkeypatch.setattr("sophie.services.default_lessons_seed", explode)
+    with pytest.raises(RuntimeError):
+        call_command("create_client", name="Delta Solar", slug="delta")
+
+    assert not Client.objects.filter(slug="delta").exists()
+    assert not Domain.objects.filter(domain="delta.localhost").exists()
+    assert not schema_exists("delta")
+
+
+@pytest.mark.parametrize("slug", ["Gamma", "1gamma", "gam-ma", "g" * 31, ""])
+def test_it_refuses_a_bad_slug(committed_db, slug):
+    with pytest.raises(CommandError, match="lowercase letters and digits"):
+        call_command("create_client", name="Whatever Ltd", slug=slug)

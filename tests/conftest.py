@@ -1,0 +1,75 @@
+"""Shared fixtures: two clients created once per session, owner / teammate / outsider users.
+
+`TenantTestCase` would rebuild a schema per class; instead the clients `alpha` and `beta`
+are provisioned once (committed) and each test's data is rolled back (`db`) or wiped
+(`committed_db`, for tests where a real worker must see the rows).
+"""
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from clients.models import Client, User
+from clients.services import client_create, public_tenant_ensure
+from tests.utils import wipe_client_data
+
+CLIENTS = {"alpha": "Alpha Solar Ltd", "beta": "Beta Energy Ltd"}
+
+
+@pytest.fixture(scope="session")
+def tenants(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        made = {}
+        for slug, name in CLIENTS.items():
+            made[slug] = Client.objects.filter(slug=slug).first() or client_create(name=name, slug=slug)
+        yield made
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def alpha(tenants, db) -> Client:
+    """Client A; the connection is in its schema for the test."""
+    connection.set_tenant(tenants["alpha"])
+    return tenants["alpha"]
+
+
+@pytest.fixture
+def beta(tenants, db) -> Client:
+    return tenants["beta"]
+
+
+@pytest.fixture
+def committed_db(tenants, django_db_blocker):
+    """Database access without a wrapping transaction: data is committed, then wiped."""
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()
+        for client in tenants.values():
+            wipe_client_data(client.schema_name)
+        User.objects.filter(client__slug__in=list(CLIENTS)).delete()
+
+
+def _user(client: Client | None, email: str, role: str, **flags) -> User:
+    with schema_context("public"):
+        return User.objects.create_user(email, "correct horse battery", client=client, role=role, **flags)
+
+
+@pytest.fixture
+def owner(alpha) -> User:
+    return _user(alpha, "owner@alpha.example", User.Role.COMPANY_OWNER)
+
+
+@pytest.fixture
+def teammate(alpha) -> User:
+    return _user(alpha, "rep@alpha.example", User.Role.SALES_REP)
+
+
+@pytest.fixture
+def outsider(beta) -> User:
+    return _user(beta, "owner@beta.example", User.Role.COMPANY_OWNER)
