@@ -12,7 +12,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_acks_late=False,  # at-most-once: a task is never re-run after a worker crash
     worker_prefetch_multiplier=1,
-    task_default_queue="dbr",
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": 3600},
     task_tenant_cache_seconds=30,

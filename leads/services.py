@@ -1,4 +1,4 @@
-from django.db import transaction
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from clients.models import User
@@ -16,7 +16,8 @@ def seed_client_defaults(sender, tenant, **kwargs) -> None:
 
 
 def default_template() -> CampaignSettings:
-    return CampaignSettings.objects.filter(is_template=True).order_by("name != 'Default'", "created_at").first()
+    templates = CampaignSettings.objects.filter(is_template=True)
+    return templates.filter(name=DEFAULT_TEMPLATE_NAME).first() or templates.order_by("created_at").first()
 
 
 def campaign_settings_copy(*, template: CampaignSettings, name: str | None = None) -> CampaignSettings:
@@ -40,3 +41,20 @@ def dataset_create(
     return Dataset.objects.create(
         name=name, description=description, source=source, uploaded_by=uploaded_by, campaign_settings=settings
     )
+
+
+def dataset_stats_recount(*, dataset_id) -> Dataset:
+    """Recounts a dataset's stats from its leads (repair; the triggers keep them right)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE datasets d SET
+              total_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id),
+              active_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND NOT archived),
+              hot_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND contact_status = 'HOT'),
+              converted_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND contact_status = 'CONVERTED')
+            WHERE d.id = %s
+            """,
+            [dataset_id],
+        )
+    return Dataset.objects.get(pk=dataset_id)

@@ -73,3 +73,36 @@ def teammate(alpha) -> User:
 @pytest.fixture
 def outsider(beta) -> User:
     return _user(beta, "owner@beta.example", User.Role.COMPANY_OWNER)
+
+
+@pytest.fixture
+def celery_worker_process(committed_db, settings):
+    """A real Celery worker on the test database and queue; stopped at teardown."""
+    import os
+    import subprocess
+    import sys
+
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dbr.settings_test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DBR_TEST_REDIS_URL": settings.REDIS_URL,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dbr", "worker", "--pool", "solo", "-Q",
+         settings.CELERY_TASK_DEFAULT_QUEUE, "--without-gossip", "--without-mingle", "-l", "warning"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

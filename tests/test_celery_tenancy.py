@@ -1,0 +1,55 @@
+"""A task queued in a client's context runs in that client's schema, on a real worker."""
+
+import time
+
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from clients.queue import queue_after_commit
+from leads.models import Dataset, Lead
+from leads.services import dataset_create
+from leads.tasks import recount_dataset_stats
+
+
+def _dataset_with_wrong_stats(client, name: str) -> Dataset:
+    with schema_context(client.schema_name):
+        dataset = dataset_create(name=name)
+        Lead.objects.create(dataset=dataset, first_name="Ann", phone_number="+447700900001")
+        Dataset.objects.filter(pk=dataset.pk).update(total_leads=99)  # stale on purpose
+        return dataset
+
+
+def _wait_for_total(client, dataset_id, expected: int, timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        with schema_context(client.schema_name):
+            total = Dataset.objects.get(pk=dataset_id).total_leads
+        if total == expected or time.monotonic() > deadline:
+            return total
+        time.sleep(0.2)
+
+
+def test_it_runs_a_task_in_the_schema_it_was_queued_from(tenants, celery_worker_process):
+    alpha, beta = tenants["alpha"], tenants["beta"]
+    in_alpha = _dataset_with_wrong_stats(alpha, "Same name")
+    in_beta = _dataset_with_wrong_stats(beta, "Same name")
+
+    with schema_context(alpha.schema_name):
+        recount_dataset_stats.delay(str(in_alpha.pk))
+
+    assert _wait_for_total(alpha, in_alpha.pk, 1) == 1
+    with schema_context(beta.schema_name):
+        assert Dataset.objects.get(pk=in_beta.pk).total_leads == 99
+
+
+def test_it_keeps_the_schema_when_queued_on_commit(tenants, celery_worker_process):
+    alpha, beta = tenants["alpha"], tenants["beta"]
+    in_beta = _dataset_with_wrong_stats(beta, "Queued on commit")
+
+    with transaction.atomic():
+        connection.set_tenant(beta)
+        queue_after_commit(recount_dataset_stats, str(in_beta.pk))
+        # The connection moves on before the commit sends the task.
+        connection.set_tenant(alpha)
+
+    assert _wait_for_total(beta, in_beta.pk, 1) == 1
