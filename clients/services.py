@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
-from clients.models import Client, Domain, validate_slug
+from clients.models import Client, Domain, User, validate_slug
 
 PUBLIC_SCHEMA = "public"
 
@@ -56,3 +57,89 @@ def client_create(*, name: str, slug: str, domain: str | None = None, **fields) 
         client.schema_ready = True
         client.save(update_fields=["schema_ready", "updated_at"])
     return client
+
+
+def user_create(
+    *, email: str, client: Client | None, role: str = User.Role.SALES_REP, password: str | None = None,
+    staff: bool = False, status: str = User.Status.ACTIVE, **fields,
+) -> User:
+    """Creates a client user, or platform staff (`staff=True`, no client)."""
+    email = (email or "").strip().lower()
+    errors = {}
+    if staff and client is not None:
+        errors["client"] = "Platform staff do not belong to a client."
+    if not staff and client is None:
+        errors["client"] = "A user needs a client (or must be platform staff)."
+    if role not in User.Role.values:
+        errors["role"] = f"Unknown role {role!r}; choose one of {', '.join(User.Role.values)}."
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = f"A user with the email {email!r} already exists."
+    if errors:
+        raise ValidationError(errors)
+    if password:
+        from django.contrib.auth.password_validation import validate_password
+
+        validate_password(password, User(email=email))
+    with schema_context(PUBLIC_SCHEMA):
+        return User.objects.create_user(
+            email, password, client=client, role=User.Role.ADMIN if staff else role, is_staff=staff,
+            is_superuser=staff, status=status, **fields,
+        )
+
+
+def user_invite(*, client: Client, email: str, role: str, invited_by: User | None, base_url: str, **fields) -> User:
+    """Creates an invited user (no password) and emails them a link to set one."""
+    user = user_create(email=email, client=client, role=role, status=User.Status.INVITED, **fields)
+    send_invite_email(user=user, invited_by=invited_by, base_url=base_url)
+    return user
+
+
+def send_invite_email(*, user: User, invited_by: User | None, base_url: str) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = f"{base_url}/invite/{uid}/{default_token_generator.make_token(user)}/"
+    inviter = invited_by.get_full_name() if invited_by else "Your administrator"
+    send_mail(
+        subject=f"You're invited to {user.client.company_name} on DBR",
+        message=(
+            f"{inviter} has invited you to {user.client.company_name}'s DBR dashboard.\n\n"
+            f"Set your password here (the link works for 3 days):\n{link}\n\n"
+            f"Your login is {user.email}."
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def user_update_access(*, user: User, role: str, flags: dict[str, bool], allowed_dataset_ids: list | None) -> User:
+    if role not in User.Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    user.role = role
+    for flag in ("can_view_all_leads", "can_edit_lessons", "can_push_to_n8n", "can_manage_users"):
+        setattr(user, flag, bool(flags.get(flag, False)))
+    user.allowed_dataset_ids = allowed_dataset_ids
+    user.save()
+    return user
+
+
+def user_suspend(*, user: User, by: User) -> User:
+    if user.pk == by.pk:
+        raise ValidationError("You cannot suspend yourself.")
+    user.status = User.Status.SUSPENDED
+    user.save(update_fields=["status", "updated_at"])
+    return user
+
+
+def user_reactivate(*, user: User) -> User:
+    user.status = User.Status.ACTIVE if user.has_usable_password() else User.Status.INVITED
+    user.save(update_fields=["status", "updated_at"])
+    return user
+
+
+def user_login_record(sender, request, user: User, **kwargs) -> None:
+    """Keeps the seed's `last_login_at` beside Django's `last_login`."""
+    User.objects.filter(pk=user.pk).update(last_login_at=user.last_login)

@@ -1,6 +1,11 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
+from django.urls import reverse_lazy
 
+from clients.forms import AcceptInviteForm, ClientPasswordResetForm, LoginForm
+from clients.models import User
 from clients.storage import BUCKETS, belongs_to_client, bucket_storage
 
 
@@ -13,3 +18,56 @@ def download(request, bucket: str, path: str):
     if not storage.exists(path):
         raise Http404("No such file")
     return FileResponse(storage.open(path, "rb"), as_attachment=True, filename=path.rsplit("/", 1)[-1])
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return "/admin/" if self.request.tenant.is_public else "/"
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ClientPasswordResetForm
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "tenant": self.request.tenant}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.user.status == User.Status.INVITED:
+            form.user.status = User.Status.ACTIVE
+            form.user.save(update_fields=["status", "updated_at"])
+        messages.success(self.request, "Your password is set. You can sign in now.")
+        return response
+
+
+class AcceptInviteView(auth_views.PasswordResetConfirmView):
+    form_class = AcceptInviteForm
+    template_name = "accounts/accept_invite.html"
+    success_url = reverse_lazy("login")
+    reset_url_token = "set-password"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Welcome! Your password is set. Sign in with your email to continue.")
+        return response

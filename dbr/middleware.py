@@ -1,5 +1,7 @@
-from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
+
+from clients.access import belongs_here, client_url
 
 
 class TenantMiddleware(TenantMainMiddleware):
@@ -12,7 +14,7 @@ class TenantMiddleware(TenantMainMiddleware):
 
 
 class ClientAccessMiddleware:
-    """Refuses a signed-in user of another client on this client's host (staff excepted)."""
+    """The one place a signed-in user of another client is refused on this client's host."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -20,7 +22,7 @@ class ClientAccessMiddleware:
     def __call__(self, request):
         tenant = getattr(request, "tenant", None)
         user = request.user
-        if tenant is not None and not tenant.is_public and user.is_authenticated and not user.is_staff:
-            if user.client_id != tenant.id:
-                raise PermissionDenied("You are signed in to another client's account.")
+        if tenant is not None and not tenant.is_public and user.is_authenticated and not belongs_here(user, tenant):
+            home = client_url(user.client) if user.client_id else None
+            return render(request, "errors/wrong_client.html", {"home": home}, status=403)
         return self.get_response(request)

@@ -1,9 +1,11 @@
-from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from clients.admin_sites import public_admin
 from dbr import views
 
 urlpatterns = [
+    path("", views.public_home, name="public_home"),
+    path("", include("clients.urls_accounts")),
     path("healthz", views.healthz, name="healthz"),
-    path("admin/", admin.site.urls),
+    path("admin/", public_admin.urls),
 ]

@@ -1,8 +1,35 @@
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
 
+from campaigns import views as campaign_views
+from clients.admin_sites import client_admin
 from dbr import views
+from leads import views as lead_views
+from leads.api import DatasetViewSet, LeadViewSet
+
+router = DefaultRouter()
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("leads", LeadViewSet, basename="lead")
 
 urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("", include("clients.urls_accounts")),
     path("healthz", views.healthz, name="healthz"),
+    path("datasets/", lead_views.dataset_list, name="datasets"),
+    path("datasets/<uuid:pk>/", lead_views.dataset_detail, name="dataset_detail"),
+    path("leads/", lead_views.lead_list, name="leads"),
+    path("leads/<uuid:pk>/", campaign_views.lead_detail, name="lead_detail"),
+    path("leads/<uuid:pk>/status/", campaign_views.lead_status, name="lead_status"),
+    path("leads/<uuid:pk>/manual-mode/", campaign_views.lead_manual_mode, name="lead_manual_mode"),
+    path("settings/", views.settings_home, name="settings"),
+    path("settings/users/", views.settings_users, name="settings_users"),
+    path("settings/users/invite/", views.settings_user_invite, name="settings_user_invite"),
+    path("settings/users/<uuid:pk>/", views.settings_user_edit, name="settings_user_edit"),
+    path("settings/users/<uuid:pk>/suspend/", views.settings_user_suspend, name="settings_user_suspend"),
+    path("settings/users/<uuid:pk>/reactivate/", views.settings_user_reactivate, name="settings_user_reactivate"),
     path("files/", include("clients.urls")),
+    path("admin/", client_admin.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/", include(router.urls)),
 ]

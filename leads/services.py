@@ -1,9 +1,13 @@
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from clients.models import User
 from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
-from leads.models import CampaignSettings, Dataset
+from leads import events
+from leads.models import CampaignSettings, Dataset, Lead
 
 
 def seed_client_defaults(sender, tenant, **kwargs) -> None:
@@ -58,3 +62,39 @@ def dataset_stats_recount(*, dataset_id) -> Dataset:
             [dataset_id],
         )
     return Dataset.objects.get(pk=dataset_id)
+
+
+def lead_status_change(*, lead: Lead, status: str, actor: User | None, reason: str = "") -> Lead:
+    if status not in Lead.ContactStatus.values:
+        raise ValidationError({"contact_status": f"Unknown status {status!r}."})
+    old = lead.contact_status
+    if old == status:
+        return lead
+    lead.contact_status = status
+    if status in (Lead.ContactStatus.REMOVED, Lead.ContactStatus.CONVERTED, Lead.ContactStatus.COLD):
+        lead.due_at = None  # the cadence stops for this lead
+        lead.next_step = None
+    lead.save(update_fields=["contact_status", "due_at", "next_step", "updated_at"])
+    events.status_changed(lead, old=old, new=status, actor=actor, reason=reason)
+    return lead
+
+
+def lead_manual_mode_set(*, lead: Lead, enabled: bool, actor: User | None, now: datetime) -> Lead:
+    if lead.manual_mode == enabled:
+        return lead
+    lead.manual_mode = enabled
+    lead.manual_mode_activated_at = now if enabled else None
+    if enabled:
+        lead.due_at = None  # DESIGN §4: manual mode makes a lead ineligible for the cadence
+    lead.save(update_fields=["manual_mode", "manual_mode_activated_at", "due_at", "updated_at"])
+    events.manual_mode_changed(lead, enabled=enabled, actor=actor)
+    return lead
+
+
+def lead_assign(*, lead: Lead, assignee: User | None, actor: User | None) -> Lead:
+    if assignee is not None and (assignee.client_id != connection.tenant.id or not assignee.is_active):
+        raise ValidationError({"assigned_to": "Leads can only be assigned to active users of this client."})
+    lead.assigned_to = assignee
+    lead.save(update_fields=["assigned_to", "updated_at"])
+    events.lead_assigned(lead, assignee=assignee, actor=actor)
+    return lead

@@ -106,3 +106,16 @@ def celery_worker_process(committed_db, settings):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+@pytest.fixture
+def make_user(tenants, db):
+    """Creates a user of a client (or staff with client=None) with the standard test password."""
+
+    def make(client: Client | None, email: str, role: str = User.Role.SALES_REP, **flags) -> User:
+        return _user(client, email, role, **flags)
+
+    return make
+
+
+PASSWORD = "correct horse battery"

@@ -1,0 +1,83 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.utils.html import format_html
+
+from clients.access import belongs_here, client_url
+from clients.models import User
+
+
+class LoginForm(AuthenticationForm):
+    """Email login on the client's own host; says clearly why a login is refused."""
+
+    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password don't match an account. Passwords are case-sensitive.",
+        "suspended": "This account is suspended. Ask your company's DBR administrator to reactivate it.",
+        "invited": "You have not set a password yet: use the link in your invitation email, or reset your password.",
+    }
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").lower()
+        self.cleaned_data["username"] = email
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            user = User.objects.filter(email__iexact=email).first()
+            password = self.cleaned_data.get("password") or ""
+            if user and user.status == User.Status.SUSPENDED and user.check_password(password):
+                raise forms.ValidationError(self.error_messages["suspended"], code="suspended") from None
+            if user and user.status == User.Status.INVITED and not user.has_usable_password():
+                raise forms.ValidationError(self.error_messages["invited"], code="invited") from None
+            raise
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        tenant = self.request.tenant
+        if belongs_here(user, tenant):
+            return
+        if user.client_id is None:
+            raise forms.ValidationError("Platform staff sign in on the platform's address.", code="wrong_host")
+        raise forms.ValidationError(
+            format_html(
+                "This account belongs to {}. Sign in at <a href=\"{}\">{}</a>.",
+                user.client.company_name, client_url(user.client, "/login/"), client_url(user.client),
+            ),
+            code="wrong_host",
+        )
+
+
+class ClientPasswordResetForm(PasswordResetForm):
+    """Only users of this host's client (or staff on the public host) get a reset email."""
+
+    def __init__(self, *args, tenant=None, **kwargs):
+        self.tenant = tenant
+        super().__init__(*args, **kwargs)
+
+    def get_users(self, email):
+        users = User.objects.filter(email__iexact=email, status__in=[User.Status.ACTIVE, User.Status.INVITED])
+        if self.tenant is None or self.tenant.is_public:
+            users = users.filter(client__isnull=True, is_staff=True)
+        else:
+            users = users.filter(client=self.tenant)
+        return iter(users)
+
+
+class AcceptInviteForm(SetPasswordForm):
+    """Sets the first password of an invited user and makes them active."""
+
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    field_order = ["first_name", "last_name", "new_password1", "new_password2"]
+
+    def save(self, commit: bool = True) -> User:
+        self.user.first_name = self.cleaned_data["first_name"] or self.user.first_name
+        self.user.last_name = self.cleaned_data["last_name"] or self.user.last_name
+        self.user.status = User.Status.ACTIVE
+        return super().save(commit)
+
+
+def password_help() -> str:
+    return password_validation.password_validators_help_text_html()

@@ -1,0 +1,38 @@
+"""Every read of datasets, leads and conversations for a user goes through here.
+
+It applies the user's `allowed_dataset_ids` (null = all, empty = none) and, for sales reps
+without `can_view_all_leads`, restricts leads to those assigned to them.
+"""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from clients.models import User
+from clients.roles import sees_all_leads
+from leads.models import Dataset, Lead, LeadEvent
+
+
+def datasets_visible_to(user: User) -> QuerySet[Dataset]:
+    datasets = Dataset.objects.all()
+    if user.allowed_dataset_ids is not None and not user.is_staff:
+        datasets = datasets.filter(pk__in=user.allowed_dataset_ids)
+    return datasets
+
+
+def leads_visible_to(user: User) -> QuerySet[Lead]:
+    leads = Lead.objects.filter(dataset__in=datasets_visible_to(user))
+    if not sees_all_leads(user):
+        leads = leads.filter(assigned_to=user)
+    return leads
+
+
+def dataset_for(user: User, pk) -> Dataset:
+    return get_object_or_404(datasets_visible_to(user), pk=pk)
+
+
+def lead_for(user: User, pk) -> Lead:
+    return get_object_or_404(leads_visible_to(user).select_related("dataset"), pk=pk)
+
+
+def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:
+    return lead.events.select_related("actor").order_by("-created_at")
