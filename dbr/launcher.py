@@ -24,6 +24,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import quote
 
 import psutil
@@ -114,12 +115,16 @@ def pgserver_user() -> str | None:
     return "pgserver" if os.geteuid() == 0 else None
 
 
-def start_embedded_postgres(embedded_dir: Path) -> tuple[str, bool]:
-    """The URL of the embedded server, and whether this call started it."""
+def import_pgserver() -> ModuleType:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         import pgserver
+    return pgserver
 
+
+def start_embedded_postgres(embedded_dir: Path) -> tuple[str, bool]:
+    """The URL of the embedded server, and whether this call started it."""
+    pgserver = import_pgserver()
     pgdata = embedded_dir / "pg"
     was_running = process_alive(read_pid(pgdata / "postmaster.pid"))
     log("using the embedded PostgreSQL (pgserver)" + (", already running" if was_running else f" in {pgdata}"))
@@ -132,10 +137,8 @@ def stop_embedded_postgres(embedded_dir: Path) -> None:
     pgdata = embedded_dir / "pg"
     if not process_alive(read_pid(pgdata / "postmaster.pid")):
         return
-    from pgserver import pg_ctl
-
     log("stopping the embedded PostgreSQL")
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=pgserver_user(), timeout=STOP_TIMEOUT)
+    import_pgserver().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=pgserver_user(), timeout=STOP_TIMEOUT)
 
 
 def ensure_database(database_url: str) -> None:
@@ -413,6 +416,7 @@ def cmd_services(args: argparse.Namespace) -> int:
     database_url, db_source = resolve_database(embedded_dir, embedded=args.embedded, started=started)
     redis_url, redis_source = resolve_redis(embedded_dir, embedded=args.embedded, started=started)
     ensure_database(database_url)
+    log(f"PostgreSQL: {db_source}, Redis: {redis_source}")
     exports = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
