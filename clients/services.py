@@ -142,4 +142,6 @@ def user_reactivate(*, user: User) -> User:
 
 def user_login_record(sender, request, user: User, **kwargs) -> None:
     """Keeps the seed's `last_login_at` beside Django's `last_login`."""
-    User.objects.filter(pk=user.pk).update(last_login_at=user.last_login)
+    from django.utils import timezone
+
+    User.objects.filter(pk=user.pk).update(last_login_at=timezone.now())
