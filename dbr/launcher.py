@@ -270,22 +270,22 @@ def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, check=check)
 
 
-def prepare_database(database_url: str, *, demo: bool) -> None:
+def prepare_database(database_url: str) -> None:
     ensure_database(database_url)
     manage("migrate_schemas", "--shared")
     manage("migrate_schemas", "--executor", "multiprocessing")
     # The public host (admin, /healthz) needs the public tenant and its domain, demo or not.
     manage("shell", "-c", "from clients.services import public_tenant_ensure; public_tenant_ensure()")
-    if demo:
-        seed_demo()
 
 
-def seed_demo() -> None:
+def seed_demo() -> bool:
     if not any(BASE_DIR.glob("*/management/commands/seed_demo.py")):
         log("warning: manage.py seed_demo does not exist yet, so there is no demo client")
-        return
+        return False
     if manage("seed_demo", check=False).returncode:
-        log("warning: seed_demo failed (see above); the platform still runs")
+        log("warning: seed_demo failed (see above); the platform runs without the demo client")
+        return False
+    return True
 
 
 def child_commands(port: int, var_dir: Path) -> dict[str, list[str]]:
@@ -354,7 +354,7 @@ def print_banner(port: int, *, demo: bool, sources: dict[str, str]) -> None:
             f"  Log in as:       {DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD}",
         ]
     lines += [
-        f"  Platform admin:  http://localhost:{port}/admin/  (staff logins: printed by seed_demo above)",
+        f"  Platform admin:  http://localhost:{port}/admin/" + ("  (staff login: see seed_demo above)" if demo else ""),
         f"  Health:          http://localhost:{port}/healthz",
         f"  PostgreSQL: {sources['postgres']}, Redis: {sources['redis']}",
         "Press Ctrl-C to stop.",
@@ -385,12 +385,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         database_url, db_source = resolve_database(embedded_dir, embedded=args.embedded, started=started)
         redis_url, redis_source = resolve_redis(embedded_dir, embedded=args.embedded, started=started)
         child_environment(database_url, redis_url, args.port)
-        prepare_database(database_url, demo=args.demo)
+        prepare_database(database_url)
+        demo = args.demo and seed_demo()
         start_children(child_commands(args.port, args.var_dir), children)
         if not wait_until(lambda: web_answers(args.port) or first_dead(children) is not None, WEB_START_TIMEOUT):
             log(f"warning: the web server did not answer /healthz within {WEB_START_TIMEOUT:.0f}s")
         if first_dead(children) is None:
-            print_banner(args.port, demo=args.demo, sources={"postgres": db_source, "redis": redis_source})
+            print_banner(args.port, demo=demo, sources={"postgres": db_source, "redis": redis_source})
         dead = supervise(children)
         log(f"{dead} exited with code {children[dead].returncode}; stopping the rest")
         return 1
