@@ -30,7 +30,16 @@ class ConversationAdmin(ClientModelAdmin):
 
 @admin.register(Message, site=client_admin)
 class MessageAdmin(ClientModelAdmin):
-    list_display = ["created_at", "lead", "direction", "message_type", "status", "twilio_sid", "sent_at", "ai_generated"]
+    list_display = [
+        "created_at",
+        "lead",
+        "direction",
+        "message_type",
+        "status",
+        "twilio_sid",
+        "sent_at",
+        "ai_generated",
+    ]
     list_filter = ["direction", "message_type", "status", "ai_generated", "ai_feedback_status"]
     search_fields = ["content", "twilio_sid", "to_number", "from_number"]
     raw_id_fields = ["conversation", "lead"]

@@ -102,7 +102,8 @@ class Message(TimestampedModel):
             models.Index(fields=["sent_at"], name="idx_messages_sent_at"),
             models.Index(fields=["status"], name="idx_messages_status"),
             models.Index(
-                fields=["ai_feedback_status"], name="idx_messages_ai_feedback_st",
+                fields=["ai_feedback_status"],
+                name="idx_messages_ai_feedback_st",
                 condition=Q(ai_feedback__isnull=False),
             ),
         ]

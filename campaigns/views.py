@@ -16,10 +16,17 @@ from leads.services import lead_manual_mode_set, lead_status_change
 def lead_detail(request, pk):
     lead = lead_for(request.user, pk)
     thread = Message.objects.filter(lead=lead).order_by("created_at")
-    return render(request, "leads/lead_detail.html", {
-        "lead": lead, "thread": thread, "timeline": lead_timeline(lead)[:100], "nav": "leads",
-        "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
-    })
+    return render(
+        request,
+        "leads/lead_detail.html",
+        {
+            "lead": lead,
+            "thread": thread,
+            "timeline": lead_timeline(lead)[:100],
+            "nav": "leads",
+            "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
+        },
+    )
 
 
 def _require(request, action: Action) -> None:
@@ -48,6 +55,10 @@ def lead_manual_mode(request, pk):
     lead = lead_for(request.user, pk)
     enabled = request.POST.get("enabled") == "1"
     lead_manual_mode_set(lead=lead, enabled=enabled, actor=request.user, now=timezone.now())
-    messages.success(request, "Manual mode on: Sophie and the cadence will not text this lead." if enabled
-                     else "Manual mode off: Sophie may reply again.")
+    messages.success(
+        request,
+        "Manual mode on: Sophie and the cadence will not text this lead."
+        if enabled
+        else "Manual mode off: Sophie may reply again.",
+    )
     return redirect("lead_detail", pk=lead.pk)

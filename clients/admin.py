@@ -26,7 +26,16 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
 @admin.register(Client, site=public_admin)
 class ClientAdmin(NoDeleteAdmin):
-    list_display = ["company_name", "slug", "status", "plan", "industry", "has_active_campaign", "schema_ready", "created_at"]
+    list_display = [
+        "company_name",
+        "slug",
+        "status",
+        "plan",
+        "industry",
+        "has_active_campaign",
+        "schema_ready",
+        "created_at",
+    ]
     list_filter = ["status", "plan", "industry", "has_active_campaign"]
     search_fields = ["company_name", "slug", "company_email"]
     readonly_fields = ["slug", "schema_name", "schema_ready", "has_active_campaign", "created_at", "updated_at"]
@@ -61,8 +70,21 @@ class UserAdmin(NoDeleteAdmin, DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "phone", "avatar_url"]}),
-        ("Access", {"fields": ["client", "role", "status", "can_view_all_leads", "can_edit_lessons",
-                               "can_push_to_n8n", "can_manage_users", "allowed_dataset_ids"]}),
+        (
+            "Access",
+            {
+                "fields": [
+                    "client",
+                    "role",
+                    "status",
+                    "can_view_all_leads",
+                    "can_edit_lessons",
+                    "can_push_to_n8n",
+                    "can_manage_users",
+                    "allowed_dataset_ids",
+                ]
+            },
+        ),
         ("Platform", {"fields": ["is_staff", "is_superuser"]}),
         ("Dates", {"fields": ["last_login", "last_login_at", "created_at", "updated_at"]}),
     ]

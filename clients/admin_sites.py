@@ -28,8 +28,12 @@ class ClientAdminSite(_SignInHere):
 
     def has_permission(self, request) -> bool:
         user = request.user
-        return (not request.tenant.is_public and user.is_authenticated and is_client_admin(user)
-                and belongs_here(user, request.tenant))
+        return (
+            not request.tenant.is_public
+            and user.is_authenticated
+            and is_client_admin(user)
+            and belongs_here(user, request.tenant)
+        )
 
     def each_context(self, request):
         context = super().each_context(request)

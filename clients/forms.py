@@ -10,7 +10,9 @@ from clients.models import User
 class LoginForm(AuthenticationForm):
     """Email login on the client's own host; says clearly why a login is refused."""
 
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -42,8 +44,10 @@ class LoginForm(AuthenticationForm):
             raise forms.ValidationError("Platform staff sign in on the platform's address.", code="wrong_host")
         raise forms.ValidationError(
             format_html(
-                "This account belongs to {}. Sign in at <a href=\"{}\">{}</a>.",
-                user.client.company_name, client_url(user.client, "/login/"), client_url(user.client),
+                'This account belongs to {}. Sign in at <a href="{}">{}</a>.',
+                user.client.company_name,
+                client_url(user.client, "/login/"),
+                client_url(user.client),
             ),
             code="wrong_host",
         )

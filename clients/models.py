@@ -122,7 +122,11 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
 
     email = models.EmailField(unique=True)
     client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
         help_text="Empty for platform staff.",
     )
     first_name = models.TextField(blank=True, default="")

@@ -10,6 +10,4 @@ from django.db import connection, transaction
 
 def queue_after_commit(task, *args, **kwargs) -> None:
     schema_name = connection.schema_name
-    transaction.on_commit(
-        lambda: task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": schema_name})
-    )
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": schema_name}))

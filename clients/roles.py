@@ -62,8 +62,10 @@ def can(user: User, action: Action) -> bool:
 
 def is_client_admin(user: User) -> bool:
     """Admins of a client: its admin site and client settings."""
-    return user.is_authenticated and user.is_active and (
-        user.role in (Role.ADMIN, Role.COMPANY_OWNER) or (user.is_staff and user.client_id is None)
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.role in (Role.ADMIN, Role.COMPANY_OWNER) or (user.is_staff and user.client_id is None))
     )
 
 

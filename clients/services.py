@@ -19,7 +19,9 @@ def public_tenant_ensure(*, domain: str | None = None) -> Client:
         schema_name=PUBLIC_SCHEMA,
         defaults={"slug": PUBLIC_SCHEMA, "company_name": "DBR platform", "schema_ready": True},
     )
-    Domain.objects.get_or_create(domain=domain or settings.DBR_BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
+    Domain.objects.get_or_create(
+        domain=domain or settings.DBR_BASE_DOMAIN, defaults={"tenant": public, "is_primary": True}
+    )
     return public
 
 
@@ -42,8 +44,8 @@ def client_create(*, name: str, slug: str, domain: str | None = None, **fields) 
         errors["slug"] = f"A client with the slug {slug!r} already exists."
     if not errors.get("slug") and slug == PUBLIC_SCHEMA:
         errors["slug"] = "'public' is reserved."
-    if name and Client.objects.filter(company_name__iexact=name).exists():
-        errors["name"] = f"A client named {name!r} already exists."
+    if name and (same_name := Client.objects.filter(company_name__iexact=name).first()):
+        errors["name"] = f"A client named {same_name.company_name!r} already exists."
     if Domain.objects.filter(domain=domain).exists():
         errors["domain"] = f"The domain {domain!r} already belongs to another client."
     if errors:
@@ -60,8 +62,14 @@ def client_create(*, name: str, slug: str, domain: str | None = None, **fields) 
 
 
 def user_create(
-    *, email: str, client: Client | None, role: str = User.Role.SALES_REP, password: str | None = None,
-    staff: bool = False, status: str = User.Status.ACTIVE, **fields,
+    *,
+    email: str,
+    client: Client | None,
+    role: str = User.Role.SALES_REP,
+    password: str | None = None,
+    staff: bool = False,
+    status: str = User.Status.ACTIVE,
+    **fields,
 ) -> User:
     """Creates a client user, or platform staff (`staff=True`, no client)."""
     email = (email or "").strip().lower()
@@ -82,8 +90,14 @@ def user_create(
         validate_password(password, User(email=email))
     with schema_context(PUBLIC_SCHEMA):
         return User.objects.create_user(
-            email, password, client=client, role=User.Role.ADMIN if staff else role, is_staff=staff,
-            is_superuser=staff, status=status, **fields,
+            email,
+            password,
+            client=client,
+            role=User.Role.ADMIN if staff else role,
+            is_staff=staff,
+            is_superuser=staff,
+            status=status,
+            **fields,
         )
 
 

@@ -23,7 +23,8 @@ class UserAccessForm(forms.Form):
     @classmethod
     def initial_for(cls, user: User) -> dict:
         return {
-            "role": user.role, **{f: getattr(user, f) for f in FLAG_FIELDS},
+            "role": user.role,
+            **{f: getattr(user, f) for f in FLAG_FIELDS},
             "restrict_datasets": user.allowed_dataset_ids is not None,
             "datasets": [str(pk) for pk in user.allowed_dataset_ids or []],
         }

@@ -1,7 +1,5 @@
 """What /healthz reports: the database, Redis and whether a worker answered recently."""
 
-import time
-
 import redis
 from django.conf import settings
 from django.db import connection

@@ -19,9 +19,7 @@ if not SECRET_KEY:
 DBR_BASE_DOMAIN = env_str("DBR_BASE_DOMAIN", "localhost")
 DBR_PUBLIC_SCHEME = env_str("DBR_PUBLIC_SCHEME", "http")
 DBR_PUBLIC_PORT = env_int("DBR_PUBLIC_PORT", 8000 if DEBUG else None)
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", [DBR_BASE_DOMAIN, f".{DBR_BASE_DOMAIN}", "127.0.0.1", "testserver"]
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [DBR_BASE_DOMAIN, f".{DBR_BASE_DOMAIN}", "127.0.0.1", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list(
     "CSRF_TRUSTED_ORIGINS",
     [f"{DBR_PUBLIC_SCHEME}://*.{DBR_BASE_DOMAIN}" + (f":{DBR_PUBLIC_PORT}" if DBR_PUBLIC_PORT else "")],

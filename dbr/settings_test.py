@@ -18,7 +18,12 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="dbr-test-media-"))  # noqa: F405
 STORAGES = {  # noqa: F405
     **STORAGES,  # noqa: F405
     **{
-        bucket: {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT / bucket)}}
+        bucket: {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(MEDIA_ROOT / bucket)},
+        }
         for bucket in STORAGE_BUCKETS
     },
 }
+# Server threads in browser tests must not keep connections open past the test.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

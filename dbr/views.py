@@ -37,16 +37,25 @@ def public_home(request):
 def overview(request):
     leads = leads_visible_to(request.user)
     totals = leads.aggregate(
-        total=Count("id"), active=Count("id", filter=Q(archived=False)),
+        total=Count("id"),
+        active=Count("id", filter=Q(archived=False)),
         replied=Count("id", filter=Q(reply_received_at__isnull=False)),
-        hot=Count("id", filter=Q(contact_status="HOT")), booked=Count("id", filter=Q(call_booked=True)),
+        hot=Count("id", filter=Q(contact_status="HOT")),
+        booked=Count("id", filter=Q(call_booked=True)),
         converted=Count("id", filter=Q(contact_status="CONVERTED")),
     )
     latest = leads.filter(reply_received_at__isnull=False).order_by("-reply_received_at")[:10]
     datasets = datasets_visible_to(request.user).filter(archived=False).order_by("-created_at")
-    return render(request, "dashboard/overview.html", {
-        "totals": totals, "latest_replies": latest, "datasets": datasets, "nav": "overview",
-    })
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "totals": totals,
+            "latest_replies": latest,
+            "datasets": datasets,
+            "nav": "overview",
+        },
+    )
 
 
 @login_required
@@ -79,9 +88,15 @@ def settings_user_invite(request):
         data = form.cleaned_data
         try:
             user = user_invite(
-                client=request.tenant, email=data["email"], role=data["role"], invited_by=request.user,
-                base_url=client_url(request.tenant, "").rstrip("/"), first_name=data["first_name"],
-                last_name=data["last_name"], allowed_dataset_ids=form.allowed_dataset_ids(), **form.flags(),
+                client=request.tenant,
+                email=data["email"],
+                role=data["role"],
+                invited_by=request.user,
+                base_url=client_url(request.tenant, "").rstrip("/"),
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                allowed_dataset_ids=form.allowed_dataset_ids(),
+                **form.flags(),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -98,8 +113,12 @@ def settings_user_edit(request, pk):
     datasets = datasets_visible_to(request.user).order_by("name")
     form = UserAccessForm(request.POST or None, datasets=datasets, initial=UserAccessForm.initial_for(member))
     if request.method == "POST" and form.is_valid():
-        user_update_access(user=member, role=form.cleaned_data["role"], flags=form.flags(),
-                           allowed_dataset_ids=form.allowed_dataset_ids())
+        user_update_access(
+            user=member,
+            role=form.cleaned_data["role"],
+            flags=form.flags(),
+            allowed_dataset_ids=form.allowed_dataset_ids(),
+        )
         messages.success(request, f"Access of {member.email} saved.")
         return redirect("settings_users")
     return render(request, "settings/user_form.html", {"form": form, "member": member, "nav": "settings"})

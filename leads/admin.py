@@ -7,16 +7,33 @@ from leads.selectors import datasets_visible_to, leads_visible_to
 
 @admin.register(CampaignSettings, site=client_admin)
 class CampaignSettingsAdmin(ClientModelAdmin):
-    list_display = ["name", "is_template", "sending_enabled", "sending_hours_start", "sending_hours_end",
-                    "sending_timezone", "messages_per_hour", "duplicate_action", "updated_at"]
+    list_display = [
+        "name",
+        "is_template",
+        "sending_enabled",
+        "sending_hours_start",
+        "sending_hours_end",
+        "sending_timezone",
+        "messages_per_hour",
+        "duplicate_action",
+        "updated_at",
+    ]
     list_filter = ["is_template", "sending_enabled", "delay_type", "duplicate_action"]
     search_fields = ["name", "description", "m1_message"]
 
 
 @admin.register(Dataset, site=client_admin)
 class DatasetAdmin(ClientModelAdmin):
-    list_display = ["name", "campaign_status", "total_leads", "active_leads", "hot_leads", "converted_leads",
-                    "archived", "created_at"]
+    list_display = [
+        "name",
+        "campaign_status",
+        "total_leads",
+        "active_leads",
+        "hot_leads",
+        "converted_leads",
+        "archived",
+        "created_at",
+    ]
     list_filter = ["campaign_status", "archived"]
     search_fields = ["name", "description", "source"]
     readonly_fields = ["total_leads", "active_leads", "hot_leads", "converted_leads", "created_at", "updated_at"]
@@ -39,10 +56,29 @@ class LeadEventInline(admin.TabularInline):
 
 @admin.register(Lead, site=client_admin)
 class LeadAdmin(ClientModelAdmin):
-    list_display = ["phone_number", "first_name", "last_name", "dataset", "contact_status", "lead_sentiment",
-                    "assigned_to", "manual_mode", "sms_capable", "is_duplicate", "last_message_at"]
-    list_filter = ["contact_status", "lead_sentiment", "manual_mode", "archived", "call_booked", "sms_capable",
-                   "is_duplicate", "dataset"]
+    list_display = [
+        "phone_number",
+        "first_name",
+        "last_name",
+        "dataset",
+        "contact_status",
+        "lead_sentiment",
+        "assigned_to",
+        "manual_mode",
+        "sms_capable",
+        "is_duplicate",
+        "last_message_at",
+    ]
+    list_filter = [
+        "contact_status",
+        "lead_sentiment",
+        "manual_mode",
+        "archived",
+        "call_booked",
+        "sms_capable",
+        "is_duplicate",
+        "dataset",
+    ]
     search_fields = ["first_name", "last_name", "phone_number", "email", "postcode"]
     raw_id_fields = ["dataset", "assigned_to", "duplicate_of"]
     readonly_fields = ["created_at", "updated_at"]

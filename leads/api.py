@@ -11,20 +11,59 @@ from leads.services import lead_status_change
 class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
-        fields = ["id", "name", "description", "source", "campaign_status", "campaign_start_date",
-                  "campaign_end_date", "total_leads", "active_leads", "hot_leads", "converted_leads",
-                  "archived", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "source",
+            "campaign_status",
+            "campaign_start_date",
+            "campaign_end_date",
+            "total_leads",
+            "active_leads",
+            "hot_leads",
+            "converted_leads",
+            "archived",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
 class LeadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lead
-        fields = ["id", "dataset", "first_name", "last_name", "phone_number", "email", "postcode", "inquiry_date",
-                  "notes", "contact_status", "lead_sentiment", "m1_sent_at", "m2_sent_at", "m3_sent_at",
-                  "reply_received_at", "last_message_at", "call_booked", "call_booked_time", "manual_mode",
-                  "archived", "assigned_to", "latest_lead_reply", "total_messages", "sms_capable",
-                  "sms_capable_reason", "is_duplicate", "duplicate_of", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "dataset",
+            "first_name",
+            "last_name",
+            "phone_number",
+            "email",
+            "postcode",
+            "inquiry_date",
+            "notes",
+            "contact_status",
+            "lead_sentiment",
+            "m1_sent_at",
+            "m2_sent_at",
+            "m3_sent_at",
+            "reply_received_at",
+            "last_message_at",
+            "call_booked",
+            "call_booked_time",
+            "manual_mode",
+            "archived",
+            "assigned_to",
+            "latest_lead_reply",
+            "total_messages",
+            "sms_capable",
+            "sms_capable_reason",
+            "is_duplicate",
+            "duplicate_of",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = [f for f in fields if f != "contact_status"]
 
 

@@ -53,7 +53,9 @@ def status_changed(lead: Lead, *, old: str, new: str, actor: User | None = None,
 
 def lead_assigned(lead: Lead, *, assignee: User | None, actor: User | None = None) -> LeadEvent:
     return _event(
-        lead, Type.ASSIGNED, actor,
+        lead,
+        Type.ASSIGNED,
+        actor,
         assignee_id=str(assignee.pk) if assignee else None,
         assignee=assignee.get_full_name() if assignee else None,
     )

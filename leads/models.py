@@ -82,9 +82,7 @@ class CampaignSettings(TimestampedModel):
 
     hot_lead_notification = models.BooleanField(default=True)
     hot_lead_auto_assign = models.BooleanField(default=False)
-    hot_lead_assignment_rule = models.TextField(
-        choices=AssignmentRule.choices, default=AssignmentRule.ROUND_ROBIN
-    )
+    hot_lead_assignment_rule = models.TextField(choices=AssignmentRule.choices, default=AssignmentRule.ROUND_ROBIN)
 
     auto_status_updates = models.BooleanField(default=True)
 
@@ -127,8 +125,12 @@ class Dataset(TimestampedModel):
 
     uploaded_file_url = models.TextField(blank=True, null=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        db_column="uploaded_by", related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="uploaded_by",
+        related_name="+",
     )
     column_mapping = models.JSONField(null=True, blank=True)
 
@@ -221,8 +223,12 @@ class Lead(TimestampedModel):
     archived = models.BooleanField(default=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        db_column="assigned_to", related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="assigned_to",
+        related_name="+",
     )
 
     latest_lead_reply = models.TextField(blank=True, null=True)
@@ -258,12 +264,8 @@ class Lead(TimestampedModel):
             models.Index(fields=["manual_mode"], name="idx_leads_manual_mode"),
             models.Index(fields=["reply_received_at"], name="idx_leads_reply_received_at"),
             models.Index(fields=["assigned_to"], name="idx_leads_assigned_to"),
-            GinIndex(
-                SearchVector("first_name", "last_name", config="english"), name="idx_leads_name_search"
-            ),
-            models.Index(
-                fields=["dataset", "due_at"], name="idx_leads_due", condition=Q(due_at__isnull=False)
-            ),
+            GinIndex(SearchVector("first_name", "last_name", config="english"), name="idx_leads_name_search"),
+            models.Index(fields=["dataset", "due_at"], name="idx_leads_due", condition=Q(due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -285,8 +287,12 @@ class Upload(CreatedModel):
         FAILED = "failed", "Failed"
 
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        db_column="uploaded_by", related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="uploaded_by",
+        related_name="+",
     )
     filename = models.TextField()
     file_url = models.TextField(help_text="Path in the client's csv_uploads storage.")

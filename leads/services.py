@@ -5,8 +5,8 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from clients.models import User
-from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 from leads import events
+from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 from leads.models import CampaignSettings, Dataset, Lead
 
 
@@ -37,8 +37,12 @@ def campaign_settings_copy(*, template: CampaignSettings, name: str | None = Non
 
 @transaction.atomic
 def dataset_create(
-    *, name: str, template: CampaignSettings | None = None, uploaded_by: User | None = None,
-    description: str | None = None, source: str | None = None,
+    *,
+    name: str,
+    template: CampaignSettings | None = None,
+    uploaded_by: User | None = None,
+    description: str | None = None,
+    source: str | None = None,
 ) -> Dataset:
     template = template or default_template()
     settings = campaign_settings_copy(template=template, name=f"{name} settings") if template else None

@@ -26,8 +26,13 @@ def _filtered_leads(request):
     leads = leads_visible_to(request.user).select_related("dataset", "assigned_to")
     q = request.GET.get("q", "").strip()
     if q:
-        leads = leads.filter(Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(phone_number__contains=q)
-                             | Q(postcode__icontains=q) | Q(email__icontains=q))
+        leads = leads.filter(
+            Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(phone_number__contains=q)
+            | Q(postcode__icontains=q)
+            | Q(email__icontains=q)
+        )
     if status := request.GET.get("status"):
         leads = leads.filter(contact_status=status)
     if dataset := request.GET.get("dataset"):
@@ -49,7 +54,9 @@ def _is_uuid(value: str) -> bool:
 def lead_list(request):
     page = Paginator(_filtered_leads(request), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "page": page, "nav": "leads", "statuses": Lead.ContactStatus.choices,
+        "page": page,
+        "nav": "leads",
+        "statuses": Lead.ContactStatus.choices,
         "datasets": datasets_visible_to(request.user).order_by("name"),
         "query": request.GET.urlencode(),
     }

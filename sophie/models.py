@@ -51,8 +51,12 @@ class Lesson(TimestampedModel):
     source = models.TextField(choices=Source.choices, null=True, blank=True)
     source_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        db_column="created_by", related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="created_by",
+        related_name="+",
     )
 
     status = models.TextField(choices=Status.choices, default=Status.ACTIVE)
@@ -131,7 +135,9 @@ class Prompt(TimestampedModel):
     compiled_prompt = models.TextField()
 
     created_from = models.TextField(choices=CreatedFrom.choices, default=CreatedFrom.WIZARD)
-    template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="prompts")
+    template = models.ForeignKey(
+        PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="prompts"
+    )
     copied_from_prompt = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
     )
@@ -159,8 +165,12 @@ class Prompt(TimestampedModel):
 
     deployed_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        db_column="deployed_by", related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="deployed_by",
+        related_name="+",
     )
 
     class Meta:
@@ -192,8 +202,12 @@ class PromptVersion(CreatedModel):
     performance_after = models.JSONField(null=True, blank=True)
     lesson_applied = models.ForeignKey(Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        db_column="created_by", related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="created_by",
+        related_name="+",
     )
     created_by_type = models.TextField(choices=CreatedByType.choices, default=CreatedByType.USER)
 
@@ -250,12 +264,18 @@ class Insight(TimestampedModel):
     suggested_text = models.TextField(blank=True, null=True)
 
     affected_leads_count = models.IntegerField(default=1)
-    related_lesson = models.ForeignKey(Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="insights")
+    related_lesson = models.ForeignKey(
+        Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="insights"
+    )
 
     status = models.TextField(choices=Status.choices, default=Status.PENDING)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        db_column="reviewed_by", related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="reviewed_by",
+        related_name="+",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     user_feedback = models.TextField(blank=True, null=True)

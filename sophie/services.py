@@ -18,9 +18,7 @@ def seed_client_defaults(sender, tenant, **kwargs) -> None:
 def system_templates_sync() -> int:
     """Creates or updates the system templates (by category) in the current schema."""
     for spec in SYSTEM_TEMPLATES:
-        PromptTemplate.objects.update_or_create(
-            category=spec["category"], is_system_template=True, defaults=spec
-        )
+        PromptTemplate.objects.update_or_create(category=spec["category"], is_system_template=True, defaults=spec)
     return len(SYSTEM_TEMPLATES)
 
 

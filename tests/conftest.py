@@ -17,6 +17,28 @@ CLIENTS = {"alpha": "Alpha Solar Ltd", "beta": "Beta Energy Ltd"}
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    """Always the test database, also for sessions whose tests only use `committed_db`.
+
+    pytest-django sets databases up only for tests marked or using `db`; a session of
+    committed-data tests would otherwise run against the development database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
+    yield
+    with django_db_blocker.unblock():
+        # Server threads of browser tests may still hold a connection; end them before the drop.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
 def tenants(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         public_tenant_ensure()
@@ -52,7 +74,10 @@ def committed_db(tenants, django_db_blocker):
         connection.set_schema_to_public()
         for client in tenants.values():
             wipe_client_data(client.schema_name)
-        User.objects.filter(client__slug__in=list(CLIENTS)).delete()
+        # Raw delete: Django's cascade collector cannot follow tenant rows pointing at users.
+        with connection.cursor() as cursor:
+            for table in ("authtoken_token", "users_groups", "users_user_permissions", "django_admin_log", "users"):
+                cursor.execute(f"DELETE FROM public.{table}")
 
 
 def _user(client: Client | None, email: str, role: str, **flags) -> User:
@@ -85,17 +110,37 @@ def celery_worker_process(committed_db, settings):
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    from urllib.parse import quote
+
     db = connection.settings_dict
+    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a unix socket path (embedded PostgreSQL) is a host too
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dbr.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
         "DBR_TEST_REDIS_URL": settings.REDIS_URL,
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dbr", "worker", "--pool", "solo", "-Q",
-         settings.CELERY_TASK_DEFAULT_QUEUE, "--without-gossip", "--without-mingle", "-l", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dbr",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         yield worker

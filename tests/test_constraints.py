@@ -65,11 +65,17 @@ def test_it_keeps_one_cadence_message_per_step(alpha):
     lead = Lead.objects.create(dataset=dataset, first_name="Ann", phone_number="+447700900123")
     conversation = Conversation.objects.create(lead=lead, dataset=dataset)
     Message.objects.create(conversation=conversation, lead=lead, content="Hi", direction="outbound", message_type="M1")
-    Message.objects.create(conversation=conversation, lead=lead, content="Re", direction="outbound", message_type="reply")
-    Message.objects.create(conversation=conversation, lead=lead, content="Re", direction="outbound", message_type="reply")
+    Message.objects.create(
+        conversation=conversation, lead=lead, content="Re", direction="outbound", message_type="reply"
+    )
+    Message.objects.create(
+        conversation=conversation, lead=lead, content="Re", direction="outbound", message_type="reply"
+    )
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(conversation=conversation, lead=lead, content="Hi", direction="outbound", message_type="M1")
+        Message.objects.create(
+            conversation=conversation, lead=lead, content="Hi", direction="outbound", message_type="M1"
+        )
 
 
 def test_it_maintains_updated_at_for_updates_that_bypass_django(alpha):

@@ -2,8 +2,16 @@ from django.db import connection
 
 # Data tables of a client schema, children first; templates and system lessons are kept.
 DATA_TABLES = [
-    "message_status_events", "sophie_insights", "prompt_versions", "prompts", "messages",
-    "conversations", "lead_events", "leads", "uploads", "suppressions",
+    "message_status_events",
+    "sophie_insights",
+    "prompt_versions",
+    "prompts",
+    "messages",
+    "conversations",
+    "lead_events",
+    "leads",
+    "uploads",
+    "suppressions",
 ]
 
 

@@ -51,13 +51,21 @@ def _fill(route: str, ids: dict) -> str | None:
 @pytest.fixture
 def alpha_objects(alpha, owner):
     dataset = dataset_create(name="Alpha's secret list")
-    lead = Lead.objects.create(dataset=dataset, first_name="Secretive", last_name="Alphason",
-                               phone_number="+447700900555")
+    lead = Lead.objects.create(
+        dataset=dataset, first_name="Secretive", last_name="Alphason", phone_number="+447700900555"
+    )
     conversation = Conversation.objects.create(lead=lead, dataset=dataset)
     Message.objects.create(conversation=conversation, lead=lead, content="Alpha private text", direction="inbound")
-    return {"pk": lead.pk, "dataset": dataset, "lead": lead, "user_pk": owner.pk,
-            "uidb64": "MQ", "token": "set-password", "bucket": "exports",
-            "file_path": f"alpha/{uuid.uuid4().hex}/leads.csv"}
+    return {
+        "pk": lead.pk,
+        "dataset": dataset,
+        "lead": lead,
+        "user_pk": owner.pk,
+        "uidb64": "MQ",
+        "token": "set-password",
+        "bucket": "exports",
+        "file_path": f"alpha/{uuid.uuid4().hex}/leads.csv",
+    }
 
 
 def _tenant_routes():
@@ -111,8 +119,13 @@ def test_the_api_refuses_another_clients_token(alpha_objects, outsider, client):
     token = Token.objects.create(user=outsider)
     for path in [p for p in _paths(alpha_objects) if p.startswith("/api/")]:
         for method in ("get", "patch"):
-            response = getattr(client, method)(path, HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {token.key}",
-                                               content_type="application/json", data={"contact_status": "HOT"} if method == "patch" else None)
+            response = getattr(client, method)(
+                path,
+                HTTP_HOST="alpha.localhost",
+                HTTP_AUTHORIZATION=f"Token {token.key}",
+                content_type="application/json",
+                data={"contact_status": "HOT"} if method == "patch" else None,
+            )
             _assert_nothing_leaks(response, path)
             assert response.status_code in (403, 404, 405), f"{method} {path} → {response.status_code}"
     alpha_objects["lead"].refresh_from_db()

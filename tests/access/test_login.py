@@ -106,7 +106,11 @@ def test_password_reset_end_to_end(owner, client):
     link = _link_in_last_email("/reset/")
 
     form_page = client.get(link, follow=True, **ALPHA)
-    client.post(form_page.redirect_chain[-1][0], {"new_password1": "Fresh-solar-2027", "new_password2": "Fresh-solar-2027"}, **ALPHA)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "Fresh-solar-2027", "new_password2": "Fresh-solar-2027"},
+        **ALPHA,
+    )
 
     assert _login(client, owner.email, "Fresh-solar-2027").status_code == 302
 
@@ -128,8 +132,16 @@ def test_an_invited_user_sets_a_password_and_signs_in(owner, client):
     link = _link_in_last_email("/invite/")
     form_page = client.get(link, follow=True, **ALPHA)
     assert form_page.status_code == 200 and b"Choose a password" in form_page.content
-    client.post(form_page.redirect_chain[-1][0], {"first_name": "Nia", "last_name": "Jones",
-                "new_password1": "Welsh-valleys-99", "new_password2": "Welsh-valleys-99"}, **ALPHA)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {
+            "first_name": "Nia",
+            "last_name": "Jones",
+            "new_password1": "Welsh-valleys-99",
+            "new_password2": "Welsh-valleys-99",
+        },
+        **ALPHA,
+    )
 
     invited.refresh_from_db()
     assert invited.status == User.Status.ACTIVE and invited.first_name == "Nia"
@@ -142,7 +154,9 @@ def test_an_invite_link_works_once(owner, client):
     client.logout()
     link = _link_in_last_email("/invite/")
     page = client.get(link, follow=True, **ALPHA)
-    client.post(page.redirect_chain[-1][0], {"new_password1": "Welsh-valleys-99", "new_password2": "Welsh-valleys-99"}, **ALPHA)
+    client.post(
+        page.redirect_chain[-1][0], {"new_password1": "Welsh-valleys-99", "new_password2": "Welsh-valleys-99"}, **ALPHA
+    )
 
     again = client.get(link, follow=True, **ALPHA)
 

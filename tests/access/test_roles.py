@@ -30,8 +30,9 @@ def world(alpha, make_user):
 
 def _actor(make_user, alpha, world, role):
     user = make_user(alpha, f"{role}@alpha.example", role)
-    lead = Lead.objects.create(dataset=world["dataset"], first_name="Ann", phone_number="+447700900321",
-                               assigned_to=user)
+    lead = Lead.objects.create(
+        dataset=world["dataset"], first_name="Ann", phone_number="+447700900321", assigned_to=user
+    )
     return user, lead
 
 
@@ -55,8 +56,13 @@ def _do(action, client, user, lead, world):
         return lead.contact_status == "HOT"
     if action == "change_status_api":
         token = Token.objects.create(user=user)
-        client.patch(f"/api/leads/{lead.pk}/", {"contact_status": "WARM"}, content_type="application/json",
-                     HTTP_AUTHORIZATION=f"Token {token.key}", **host)
+        client.patch(
+            f"/api/leads/{lead.pk}/",
+            {"contact_status": "WARM"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {token.key}",
+            **host,
+        )
         lead.refresh_from_db()
         return lead.contact_status == "WARM"
     if action == "manual_mode":
@@ -90,8 +96,9 @@ def test_a_refused_write_says_why(alpha, make_user, world, client):
     reader = make_user(alpha, "reader@alpha.example", User.Role.READ_ONLY)
     client.force_login(reader)
 
-    response = client.post("/settings/users/invite/", {"email": "x@alpha.example", "role": "admin"},
-                           HTTP_HOST="alpha.localhost")
+    response = client.post(
+        "/settings/users/invite/", {"email": "x@alpha.example", "role": "admin"}, HTTP_HOST="alpha.localhost"
+    )
 
     assert response.status_code == 403
 

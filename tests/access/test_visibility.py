@@ -14,9 +14,13 @@ HOST = {"HTTP_HOST": "alpha.localhost"}
 def two_datasets(alpha, teammate):
     north, south = dataset_create(name="North list"), dataset_create(name="South list")
     leads = {
-        "north_mine": Lead.objects.create(dataset=north, first_name="Nora", phone_number="+447700900001", assigned_to=teammate),
+        "north_mine": Lead.objects.create(
+            dataset=north, first_name="Nora", phone_number="+447700900001", assigned_to=teammate
+        ),
         "north_other": Lead.objects.create(dataset=north, first_name="Ned", phone_number="+447700900002"),
-        "south_mine": Lead.objects.create(dataset=south, first_name="Sam", phone_number="+447700900003", assigned_to=teammate),
+        "south_mine": Lead.objects.create(
+            dataset=south, first_name="Sam", phone_number="+447700900003", assigned_to=teammate
+        ),
     }
     return north, south, leads
 

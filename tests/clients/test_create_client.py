@@ -31,7 +31,11 @@ def test_it_provisions_schema_domain_and_defaults(gamma):
         assert (template.sending_hours_start.hour, template.sending_hours_end.hour) == (9, 17)
         assert template.auto_append_opt_out
         assert set(PromptTemplate.objects.values_list("category", flat=True)) >= {
-            "solar_dbr_recent", "solar_dbr_old", "solar_quote_followup", "general"}
+            "solar_dbr_recent",
+            "solar_dbr_old",
+            "solar_quote_followup",
+            "general",
+        }
         assert Lesson.objects.filter(lesson_type="never_rule").exists()
         assert Lesson.objects.filter(lesson_type="blacklist_word").exists()
 

@@ -10,7 +10,7 @@ from django.db.migrations.loader import MigrationLoader
 
 import leads
 
-MIGRATION = '''
+MIGRATION = """
 from django.db import migrations
 
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             "DROP TABLE late_migration_probe",
         ),
     ]
-'''
+"""
 
 
 def _tables_named(name: str) -> set[str]:

@@ -30,18 +30,38 @@ def _phone() -> str:
 
 
 def _lead(dataset: Dataset, values: dict) -> Lead:
-    return Lead(dataset=dataset, first_name="Test", phone_number=_phone(),
-                contact_status=values["status"], archived=values["archived"])
+    return Lead(
+        dataset=dataset,
+        first_name="Test",
+        phone_number=_phone(),
+        contact_status=values["status"],
+        archived=values["archived"],
+    )
 
 
 def _copy(dataset: Dataset, rows: list[dict]) -> None:
-    with connection.cursor() as cursor, cursor.copy(
-        "COPY leads (id, dataset_id, first_name, phone_number, contact_status, archived, custom_fields,"
-        " call_booked, manual_mode, total_messages) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY leads (id, dataset_id, first_name, phone_number, contact_status, archived, custom_fields,"
+            " call_booked, manual_mode, total_messages) FROM STDIN"
+        ) as copy,
+    ):
         for values in rows:
-            copy.write_row([uuid.uuid4(), dataset.pk, "Copied", _phone(), values["status"],
-                            values["archived"], "{}", False, False, 0])
+            copy.write_row(
+                [
+                    uuid.uuid4(),
+                    dataset.pk,
+                    "Copied",
+                    _phone(),
+                    values["status"],
+                    values["archived"],
+                    "{}",
+                    False,
+                    False,
+                    0,
+                ]
+            )
 
 
 def _pick(index: int) -> Lead | None:
@@ -74,8 +94,12 @@ def _apply(op: str, arg, values, datasets: list[Dataset]) -> None:
 
 def _recount(dataset: Dataset) -> tuple[int, int, int, int]:
     leads = Lead.objects.filter(dataset=dataset)
-    return (leads.count(), leads.filter(archived=False).count(),
-            leads.filter(contact_status="HOT").count(), leads.filter(contact_status="CONVERTED").count())
+    return (
+        leads.count(),
+        leads.filter(archived=False).count(),
+        leads.filter(contact_status="HOT").count(),
+        leads.filter(contact_status="CONVERTED").count(),
+    )
 
 
 def _stats(dataset: Dataset) -> tuple[int, int, int, int]:

@@ -25,4 +25,6 @@ class Command(BaseCommand):
             ) from None
         elapsed = time.perf_counter() - started
         domain = client.get_primary_domain().domain
-        self.stdout.write(self.style.SUCCESS(f"Created client {client.company_name} ({client.slug}) at {domain} in {elapsed:.2f}s"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Created client {client.company_name} ({client.slug}) at {domain} in {elapsed:.2f}s")
+        )

@@ -25,8 +25,15 @@ class Command(BaseCommand):
             if target is None:
                 raise CommandError(f"No client with the slug {client!r}.")
         try:
-            user = user_create(email=email, client=target, role=role, password=password, staff=staff,
-                               first_name=first_name, last_name=last_name)
+            user = user_create(
+                email=email,
+                client=target,
+                role=role,
+                password=password,
+                staff=staff,
+                first_name=first_name,
+                last_name=last_name,
+            )
         except ValidationError as exc:
             raise CommandError("User not created: " + " ".join(exc.messages)) from None
         where = "platform staff" if staff else f"{target.company_name} as {user.get_role_display()}"
