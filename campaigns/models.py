@@ -1,5 +1,7 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
 
 from clients.base import CreatedModel, TimestampedModel
 from leads.models import Dataset, Lead
@@ -16,8 +18,9 @@ class Conversation(TimestampedModel):
     lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="conversation")
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="conversations")
 
-    started_at = models.DateTimeField(auto_now_add=True)
-    last_message_at = models.DateTimeField(auto_now_add=True)
+    # Defaults, not auto_now_add, so an injected clock (run_cadence --at) is kept.
+    started_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    last_message_at = models.DateTimeField(default=timezone.now, db_default=Now())
     message_count = models.IntegerField(default=0)
 
     status = models.TextField(choices=Status.choices, default=Status.ACTIVE)
@@ -61,6 +64,12 @@ class Message(TimestampedModel):
         FAILED = "failed", "Failed"
         RECEIVED = "received", "Received"
 
+    class FeedbackStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DISMISSED = "dismissed", "Dismissed"
+        IMPROVED = "improved", "Improved"
+
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
 
@@ -85,7 +94,7 @@ class Message(TimestampedModel):
     ai_generated = models.BooleanField(default=False)
     ai_quality_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     ai_feedback = models.TextField(blank=True, null=True)
-    ai_feedback_status = models.TextField(blank=True, null=True)
+    ai_feedback_status = models.TextField(choices=FeedbackStatus.choices, blank=True, null=True)
 
     class Meta:
         db_table = "messages"

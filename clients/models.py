@@ -127,6 +127,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="users",
+        db_index=False,  # idx_users_client_id
         help_text="Empty for platform staff.",
     )
     first_name = models.TextField(blank=True, default="")

@@ -201,9 +201,14 @@ class Lead(TimestampedModel):
 
     inquiry_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True, null=True)
-    custom_fields = models.JSONField(default=dict, blank=True, help_text="Unmapped columns of the upload.")
+    custom_fields = models.JSONField(
+        default=dict, db_default={}, blank=True, help_text="Unmapped columns of the upload."
+    )
 
-    contact_status = models.TextField(choices=ContactStatus.choices, default=ContactStatus.READY)
+    # db_default too: bulk COPY writes only the columns a file has.
+    contact_status = models.TextField(
+        choices=ContactStatus.choices, default=ContactStatus.READY, db_default=ContactStatus.READY
+    )
     lead_sentiment = models.TextField(choices=Sentiment.choices, null=True, blank=True)
 
     m1_sent_at = models.DateTimeField(null=True, blank=True)
@@ -212,15 +217,15 @@ class Lead(TimestampedModel):
     reply_received_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
-    call_booked = models.BooleanField(default=False)
+    call_booked = models.BooleanField(default=False, db_default=False)
     call_booked_time = models.DateTimeField(null=True, blank=True)
     cal_booking_id = models.TextField(blank=True, null=True)
     cal_booking_url = models.TextField(blank=True, null=True)
     install_date = models.DateField(null=True, blank=True)
 
-    manual_mode = models.BooleanField(default=False)
+    manual_mode = models.BooleanField(default=False, db_default=False)
     manual_mode_activated_at = models.DateTimeField(null=True, blank=True)
-    archived = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False, db_default=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -228,12 +233,13 @@ class Lead(TimestampedModel):
         blank=True,
         on_delete=models.PROTECT,
         db_column="assigned_to",
+        db_index=False,  # idx_leads_assigned_to below
         related_name="+",
     )
 
     latest_lead_reply = models.TextField(blank=True, null=True)
     conversation_summary = models.TextField(blank=True, null=True)
-    total_messages = models.IntegerField(default=0)
+    total_messages = models.IntegerField(default=0, db_default=0)
 
     last_synced_at = models.DateTimeField(null=True, blank=True)
     row_number = models.IntegerField(null=True, blank=True)
@@ -340,7 +346,7 @@ class LeadEvent(CreatedModel):
         CALL_BOOKED = "call_booked", "Call booked"
         NOTE = "note", "Note"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_type = models.TextField(choices=Type.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

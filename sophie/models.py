@@ -84,13 +84,18 @@ class PromptTemplate(TimestampedModel):
         SOLAR_QUOTE_FOLLOWUP = "solar_quote_followup", "Solar quote follow-up"
         GENERAL = "general", "General"
 
+    class UseCase(models.TextChoices):
+        RECENT_LEADS = "recent_leads", "Recent leads"
+        OLD_DATABASE = "old_database", "Old database"
+        QUOTE_FOLLOWUP = "quote_followup", "Quote follow-up"
+
     name = models.TextField()
     description = models.TextField()
     category = models.TextField(choices=Category.choices)
     template_structure = models.JSONField()
 
     industry = models.TextField(default="solar")
-    use_case = models.TextField(blank=True, null=True)
+    use_case = models.TextField(choices=UseCase.choices, blank=True, null=True)
     best_for = models.TextField(blank=True, null=True)
 
     included_lessons_count = models.IntegerField(default=0)
