@@ -271,6 +271,9 @@ def _guess_delimiter(sample: str) -> str:
     if len(lines) > 1 and len(sample) > 64 * 1024:
         lines = lines[:-1]  # the last line of a cut sample is partial
     header_line = next((line for line in lines if line.strip()), "")
+    declared = _declared_delimiter(header_line)
+    if declared:
+        return declared
     counts = {d: _count_outside_quotes(header_line, d) for d in DELIMITERS}
     by_header = max(DELIMITERS, key=lambda d: counts[d]) if max(counts.values()) else None
     try:
@@ -283,6 +286,14 @@ def _guess_delimiter(sample: str) -> str:
         return sniffed
     text = "\n".join(lines[:200])
     return max((by_header, sniffed), key=lambda d: _consistency(text, d))
+
+
+def _declared_delimiter(first_line: str) -> str | None:
+    """Excel writes and honours a first line "sep=;"; it is not shown as a row."""
+    line = first_line.strip()
+    if len(line) == 5 and line[:4].lower() == "sep=" and line[4] in DELIMITERS:
+        return line[4]
+    return None
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
@@ -305,6 +316,10 @@ def _csv_records(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int
         number = 0
         try:
             for number, cells in enumerate(reader, 1):  # noqa: B007 (number is used by the except)
+                if number == 1 and _declared_delimiter(delimiter.join(cells)) == delimiter:
+                    break
+                yield number, cells
+            for number, cells in enumerate(reader, 1):  # after "sep=": rows numbered as Excel shows them
                 yield number, cells
         except csv.Error as exc:
             raise ImportFileError(

@@ -117,6 +117,13 @@ def test_it_detects_the_delimiter(tmp_path, delimiter):
     assert rows_of(table) == rows[1:]
 
 
+def test_it_honours_an_excel_sep_line(tmp_path):
+    table = open_table(write(tmp_path, "sep=;\r\nName;Mobile\r\nBob;07911123456\r\n"))
+
+    assert (table.delimiter, table.headers) == (";", ["Name", "Mobile"])
+    assert list(table.numbered_rows()) == [(2, ["Bob", "07911123456"])]
+
+
 def test_it_takes_the_header_line_over_commas_inside_data(tmp_path):
     text = "Name;Mobile;Notes\nBob;07911123456;likes, commas, lots, of, them\nAl;07911123457;more, commas, here\n"
     path = write(tmp_path, text)
