@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from campaigns import views as campaign_views
+from campaigns.webhooks import status_webhook
 from clients.admin_sites import client_admin
 from dbr import views
 from leads import views as lead_views
@@ -22,6 +23,7 @@ urlpatterns = [
     path("leads/<uuid:pk>/", campaign_views.lead_detail, name="lead_detail"),
     path("leads/<uuid:pk>/status/", campaign_views.lead_status, name="lead_status"),
     path("leads/<uuid:pk>/manual-mode/", campaign_views.lead_manual_mode, name="lead_manual_mode"),
+    path("webhooks/twilio/status/", status_webhook, name="twilio_status"),
     path("settings/", views.settings_home, name="settings"),
     path("settings/users/", views.settings_users, name="settings_users"),
     path("settings/users/invite/", views.settings_user_invite, name="settings_user_invite"),
