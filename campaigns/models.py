@@ -86,6 +86,13 @@ class Message(TimestampedModel):
     error_code = models.TextField(blank=True, null=True)
     error_message = models.TextField(blank=True, null=True)
 
+    # Outbox bookkeeping (DESIGN §4 mechanics): tries so far and when to look again.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True, help_text="When the last send attempt began.")
+    attempts = models.IntegerField(default=0)
+    unknown_count = models.IntegerField(default=0, help_text="Times the outcome of a send was unknown.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
     # Set when the transport accepts the message, never at queueing (seed fault).
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -109,7 +116,12 @@ class Message(TimestampedModel):
         indexes = [
             models.Index(fields=["direction"], name="idx_messages_direction"),
             models.Index(fields=["sent_at"], name="idx_messages_sent_at"),
-            models.Index(fields=["status"], name="idx_messages_status"),
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="idx_messages_outbox",
+                condition=Q(status__in=["pending", "sending", "unknown"]),
+            ),
+            models.Index(fields=["queued_at"], name="idx_messages_queued_at", condition=Q(direction="outbound")),
             models.Index(
                 fields=["ai_feedback_status"],
                 name="idx_messages_ai_feedback_st",

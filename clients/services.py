@@ -159,3 +159,24 @@ def user_login_record(sender, request, user: User, **kwargs) -> None:
     from django.utils import timezone
 
     User.objects.filter(pk=user.pk).update(last_login_at=timezone.now())
+
+
+def client_close(*, client: Client) -> Client:
+    """Closes a client: it can no longer send or be used, and its data stays until dropped."""
+    client.status = Client.Status.CANCELLED
+    client.has_active_campaign = False
+    client.save(update_fields=["status", "has_active_campaign", "updated_at"])
+    User.objects.filter(client=client).update(status=User.Status.SUSPENDED)
+    return client
+
+
+def client_schema_drop(*, client: Client) -> None:
+    """Drops a closed client's schema and its domains; the client row stays as a record."""
+    if client.status != Client.Status.CANCELLED:
+        raise ValidationError("Close the client first (its status must be cancelled).")
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{client.schema_name}" CASCADE')
+        Domain.objects.filter(tenant=client).delete()
+        Client.objects.filter(pk=client.pk).update(schema_ready=False)

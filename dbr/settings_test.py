@@ -14,7 +14,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 REDIS_URL = os.environ.get("DBR_TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = "dbr-test"
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="dbr-test-media-"))  # noqa: F405
+# One temporary folder per test run, shared with the workers the tests start.
+MEDIA_ROOT = Path(os.environ.get("DBR_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="dbr-test-media-"))  # noqa: F405
+os.environ["DBR_TEST_MEDIA_ROOT"] = str(MEDIA_ROOT)
 STORAGES = {  # noqa: F405
     **STORAGES,  # noqa: F405
     **{

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from clients.models import User
 from clients.roles import sees_all_leads
-from leads.models import Dataset, Lead, LeadEvent
+from leads.models import Dataset, Lead, LeadEvent, Upload
 
 
 def datasets_visible_to(user: User) -> QuerySet[Dataset]:
@@ -36,3 +36,9 @@ def lead_for(user: User, pk) -> Lead:
 
 def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("actor").order_by("-created_at")
+
+
+def upload_for(user: User, pk) -> Upload:
+    return get_object_or_404(
+        Upload.objects.filter(dataset__in=datasets_visible_to(user)).select_related("dataset"), pk=pk
+    )

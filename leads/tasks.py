@@ -1,8 +1,24 @@
 from celery import shared_task
 
+from clients.models import User
+from leads.importer import ImportFileError
+from leads.imports import lead_import
+from leads.models import Dataset, Upload
 from leads.services import dataset_stats_recount
 
 
 @shared_task(ignore_result=True)
 def recount_dataset_stats(dataset_id: str) -> None:
     dataset_stats_recount(dataset_id=dataset_id)
+
+
+@shared_task(ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def import_upload(upload_id: str, dataset_id: str, mapping: dict, actor_id: str | None = None) -> None:
+    """Runs an import queued by the wizard; failures are recorded on the Upload for staff to see."""
+    upload = Upload.objects.get(pk=upload_id)
+    dataset = Dataset.objects.get(pk=dataset_id)
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        lead_import(upload=upload, dataset=dataset, mapping=mapping, actor=actor)
+    except ImportFileError:
+        pass  # recorded on the upload with the reason

@@ -1,12 +1,43 @@
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import render
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from leads.models import Lead
-from leads.selectors import dataset_for, datasets_visible_to, leads_visible_to
+from clients.queue import queue_after_commit
+from clients.roles import Action, can
+from leads.exports import export_stream
+from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
+from leads.importer import ImportFileError
+from leads.imports import (
+    dataset_required_fields_set,
+    import_preview,
+    import_settings,
+    mapping_for,
+    upload_headers,
+    upload_receive,
+)
+from leads.models import Lead, Suppression, Upload
+from leads.phones import normalise_phone
+from leads.progress import progress_get
+from leads.selectors import dataset_for, datasets_visible_to, leads_visible_to, upload_for
+from leads.services import dataset_create
+from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
+from leads.tasks import import_upload
 
 PAGE_SIZE = 50
+
+
+def _require(request, action: Action) -> None:
+    if not can(request.user, action):
+        raise PermissionDenied("Your role does not allow this.")
 
 
 @login_required
@@ -41,8 +72,6 @@ def _filtered_leads(request):
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:
@@ -62,3 +91,205 @@ def lead_list(request):
     }
     template = "leads/leads.html#lead-table" if request.htmx else "leads/leads.html"
     return render(request, template, context)
+
+
+@login_required
+def lead_export(request):
+    """The filtered lead list (or one dataset) as CSV, streamed; a copy is kept in exports storage."""
+    _require(request, Action.EXPORT_LEADS)
+    filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
+    response = StreamingHttpResponse(
+        export_stream(_filtered_leads(request), filename=filename), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- The upload wizard: file → mapping → preview → import (Celery) → result -------------
+
+
+@login_required
+def import_start(request):
+    _require(request, Action.IMPORT_LEADS)
+    datasets = datasets_visible_to(request.user).filter(archived=False).order_by("name")
+    form = UploadForm(
+        request.POST or None, request.FILES or None, datasets=datasets, initial={"dataset": request.GET.get("dataset")}
+    )
+    if request.method == "POST" and form.is_valid():
+        dataset = form.cleaned_data["dataset"] or dataset_create(
+            name=form.cleaned_data["new_dataset_name"], uploaded_by=request.user, source="CSV Upload"
+        )
+        file = form.cleaned_data["file"]
+        upload = upload_receive(fileobj=file, filename=file.name, uploaded_by=request.user, dataset=dataset)
+        if upload.status == Upload.Status.FAILED:
+            form.add_error("file", upload.errors["file"])
+        else:
+            return redirect("import_mapping", pk=upload.pk)
+    return render(request, "leads/import_start.html", {"form": form, "nav": "datasets"})
+
+
+@login_required
+def import_mapping(request, pk):
+    _require(request, Action.IMPORT_LEADS)
+    upload = upload_for(request.user, pk)
+    if upload.status != Upload.Status.MAPPING:
+        return redirect("import_detail", pk=upload.pk)
+    headers = upload_headers(upload)
+    current = (upload.errors or {}).get("mapping") or mapping_for(upload, upload.dataset)
+    form = MappingForm(request.POST or None, headers=headers, initial_mapping=current)
+    if request.method == "POST" and form.is_valid():
+        upload.errors = {**upload.errors, "mapping": form.mapping()}
+        upload.save(update_fields=["errors"])
+        return redirect("import_preview", pk=upload.pk)
+    return render(request, "leads/import_mapping.html", {"upload": upload, "form": form, "nav": "datasets"})
+
+
+@login_required
+def import_preview_view(request, pk):
+    _require(request, Action.IMPORT_LEADS)
+    upload = upload_for(request.user, pk)
+    if upload.status != Upload.Status.MAPPING:
+        return redirect("import_detail", pk=upload.pk)
+    mapping = (upload.errors or {}).get("mapping") or mapping_for(upload, upload.dataset)
+    options = import_settings(upload.dataset)
+    form = RequiredFieldsForm(request.POST or None, initial={"required": options.required_fields})
+    if request.method == "POST" and form.is_valid():
+        dataset_required_fields_set(dataset=upload.dataset, required_fields=form.cleaned_data["required"])
+        messages.success(request, "Required fields saved for this dataset.")
+        return redirect("import_preview", pk=upload.pk)
+    preview = import_preview(upload=upload, dataset=upload.dataset, mapping=mapping)
+    return render(
+        request,
+        "leads/import_preview.html",
+        {
+            "upload": upload,
+            "mapping": mapping,
+            "preview": preview,
+            "form": form,
+            "nav": "datasets",
+            "required": options.required_fields,
+        },
+    )
+
+
+@login_required
+@require_POST
+def import_run(request, pk):
+    _require(request, Action.IMPORT_LEADS)
+    upload = upload_for(request.user, pk)
+    if upload.status != Upload.Status.MAPPING:
+        messages.warning(request, "This file has been imported already.")
+        return redirect("import_detail", pk=upload.pk)
+    mapping = (upload.errors or {}).get("mapping") or mapping_for(upload, upload.dataset)
+    upload.status = Upload.Status.PROCESSING
+    upload.save(update_fields=["status"])
+    queue_after_commit(import_upload, str(upload.pk), str(upload.dataset_id), mapping, str(request.user.pk))
+    return redirect("import_detail", pk=upload.pk)
+
+
+@login_required
+def import_detail(request, pk):
+    upload = upload_for(request.user, pk)
+    progress = progress_get(upload.pk) or {"done": 0, "total": upload.rows_detected, "phase": upload.status}
+    summary = (upload.errors or {}).get("summary")
+    context = {
+        "upload": upload,
+        "progress": progress,
+        "summary": summary,
+        "nav": "datasets",
+        "percent": _percent(progress),
+    }
+    template = "leads/import_detail.html#import-status" if request.htmx else "leads/import_detail.html"
+    return render(request, template, context)
+
+
+def _percent(progress: dict) -> int:
+    total = progress.get("total") or 0
+    return min(100, round(100 * (progress.get("done") or 0) / total)) if total else 0
+
+
+# --- Suppression list and opt-out lists -----------------------------------------------
+
+
+@login_required
+def suppression_list(request):
+    _require(request, Action.MANAGE_SUPPRESSIONS)
+    add_form = SuppressionForm(request.POST if "add" in request.POST else None)
+    upload_form = OptOutUploadForm(request.POST if "upload" in request.POST else None, request.FILES or None)
+    if request.method == "POST" and "add" in request.POST and add_form.is_valid():
+        result = normalise_phone(
+            add_form.cleaned_data["phone_number"],
+            allow_international=True,
+            allow_fiction=settings.DBR_ALLOW_FICTION_NUMBERS,
+        )
+        if result.e164 is None:
+            add_form.add_error("phone_number", result.reason)
+        else:
+            suppression_add(
+                phone_number=result.e164,
+                source=Suppression.Source.STAFF,
+                reason=add_form.cleaned_data["reason"],
+                actor=request.user,
+            )
+            messages.success(request, f"{result.e164} will never be texted again.")
+            return redirect("suppressions")
+    if request.method == "POST" and "upload" in request.POST and upload_form.is_valid():
+        file = upload_form.cleaned_data["file"]
+        try:
+            with _temporary_copy(file) as path:
+                summary = opt_out_list_import(path=path, filename=file.name, actor=request.user)
+        except ImportFileError as exc:
+            upload_form.add_error("file", str(exc))
+        else:
+            messages.success(
+                request,
+                f"{summary.added} numbers added to the suppression list "
+                f"({summary.already} were on it already, {summary.invalid} were not valid numbers); "
+                f"{summary.leads_removed} leads removed.",
+            )
+            return redirect("suppressions")
+    q = request.GET.get("q", "").strip()
+    suppressions = Suppression.objects.order_by("-created_at")
+    if q:
+        suppressions = suppressions.filter(phone_number__contains=q)
+    page = Paginator(suppressions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "leads/suppressions.html",
+        {
+            "page": page,
+            "add_form": add_form,
+            "upload_form": upload_form,
+            "nav": "datasets",
+        },
+    )
+
+
+@login_required
+@require_POST
+def suppression_delete(request, pk):
+    _require(request, Action.MANAGE_SUPPRESSIONS)
+    suppression = Suppression.objects.filter(pk=pk).first()
+    if suppression:
+        suppression_remove(phone_number=suppression.phone_number)
+        messages.success(request, f"{suppression.phone_number} removed from the suppression list.")
+    return redirect("suppressions")
+
+
+class _temporary_copy:
+    """An uploaded file as a local path for the parser."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def __enter__(self) -> str:
+        import tempfile
+
+        self.handle = tempfile.NamedTemporaryFile()
+        for chunk in self.file.chunks():
+            self.handle.write(chunk)
+        self.handle.flush()
+        return self.handle.name
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()

@@ -147,10 +147,11 @@ def celery_worker_process(committed_db, settings):
     finally:
         worker.terminate()
         try:
-            worker.wait(timeout=15)
+            output, _ = worker.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
-            worker.wait()
+            output, _ = worker.communicate()
+        print(output)  # shown by pytest when the test failed
 
 
 @pytest.fixture

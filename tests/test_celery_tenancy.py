@@ -53,3 +53,27 @@ def test_it_keeps_the_schema_when_queued_on_commit(tenants, celery_worker_proces
         connection.set_tenant(alpha)
 
     assert _wait_for_total(beta, in_beta.pk, 1) == 1
+
+
+def test_a_real_worker_runs_an_import_in_the_clients_schema(tenants, celery_worker_process):
+    from django.core.files.base import ContentFile
+
+    from leads.imports import upload_receive
+    from leads.tasks import import_upload
+    from tests.leads.test_imports import MAPPING, _csv, _row
+
+    alpha = tenants["alpha"]
+    with schema_context(alpha.schema_name):
+        dataset = dataset_create(name="Worker import")
+        upload = upload_receive(
+            fileobj=ContentFile(_csv([_row(n) for n in range(1, 51)])),
+            filename="w.csv",
+            uploaded_by=None,
+            dataset=dataset,
+        )
+        import_upload.delay(str(upload.pk), str(dataset.pk), MAPPING)
+
+    assert _wait_for_total(alpha, dataset.pk, 50, timeout=60) == 50
+    with schema_context(alpha.schema_name):
+        upload.refresh_from_db()
+        assert upload.status == "completed"

@@ -16,6 +16,7 @@ def gamma(committed_db):
         for client in Client.objects.filter(slug__in=["gamma", "delta"]):
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{client.schema_name}" CASCADE')
+                cursor.execute("DELETE FROM users WHERE client_id = %s", [client.pk])
             Domain.objects.filter(tenant=client).delete()
             Client.objects.filter(pk=client.pk).delete()
 
@@ -77,3 +78,35 @@ def test_it_rolls_back_everything_when_provisioning_fails(gamma, monkeypatch):
 def test_it_refuses_a_bad_slug(committed_db, slug):
     with pytest.raises(CommandError, match="lowercase letters and digits"):
         call_command("create_client", name="Whatever Ltd", slug=slug)
+
+
+def test_it_closes_a_client_and_drops_its_schema_only_when_confirmed(gamma):
+    from clients.models import User
+
+    call_command("create_client", name="Gamma Roofs", slug="gamma")
+    client = Client.objects.get(slug="gamma")
+    User.objects.create_user("g@gamma.example", "pw-long-enough-1", client=client)
+
+    with pytest.raises(CommandError, match="--yes"):
+        call_command("close_client", slug="gamma", drop_schema=True)
+    client.refresh_from_db()
+    assert client.status == "cancelled" and schema_exists("gamma")
+    assert User.objects.get(email="g@gamma.example").status == "suspended"
+
+    call_command("close_client", slug="gamma", drop_schema=True, yes=True)
+
+    assert not schema_exists("gamma") and not Domain.objects.filter(domain="gamma.localhost").exists()
+    assert Client.objects.filter(slug="gamma").exists()
+
+
+def test_the_admin_never_offers_to_delete_clients_or_users(tenants, db, client):
+    from clients.models import User
+
+    staff = User.objects.create_user("ops@dbr.example", "pw-long-enough-1", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    alpha = tenants["alpha"]
+
+    assert client.get(f"/admin/clients/client/{alpha.pk}/delete/", HTTP_HOST="localhost").status_code == 403
+    assert client.get(f"/admin/clients/user/{staff.pk}/delete/", HTTP_HOST="localhost").status_code == 403
+    changelist = client.get("/admin/clients/user/", HTTP_HOST="localhost").content.decode()
+    assert "delete_selected" not in changelist

@@ -1,0 +1,284 @@
+"""The tick: who is due, within the window and the rate limits, becomes an outbox row.
+
+Cost follows the work due: per dataset one indexed range scan over (dataset, due_at).
+The tick holds a per-client advisory lock, so two ticks at once never queue twice (the
+unique (lead, message_type) outbox constraint is the second guard).
+"""
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+
+from campaigns import content
+from campaigns.models import Conversation, Message
+from campaigns.schedule import in_quiet_hours, is_open, window_from_settings
+from campaigns.services import campaign_complete, campaign_pause, sending_number
+from clients.models import Client
+from leads import events
+from leads.models import CampaignSettings, Dataset, Lead, Suppression
+
+STEPS = ("M1", "M2", "M3")
+STUCK_PENDING = timedelta(minutes=5)
+STUCK_SENDING = timedelta(minutes=5)
+RATE_WINDOWS = (
+    ("messages_per_minute", timedelta(minutes=1)),
+    ("messages_per_hour", timedelta(hours=1)),
+    ("messages_per_day", timedelta(days=1)),
+)
+FILTERING_CODES = {"30007"}
+FILTERING_SHARE = 0.05
+
+
+@dataclass
+class TickResult:
+    locked_out: bool = False
+    queued: list = field(default_factory=list)  # message ids to send after commit
+    resend: list = field(default_factory=list)  # pending messages due again (retries, lost tasks)
+    reconcile: list = field(default_factory=list)  # unknown messages to look up at the provider
+    completed: list = field(default_factory=list)
+    paused: list = field(default_factory=list)
+
+
+def _lock_key(schema_name: str) -> int:
+    # Advisory locks are database-wide: key by the client's schema.
+    return zlib.crc32(f"dbr-tick:{schema_name}".encode()) - 2**31
+
+
+def tick(*, at: datetime) -> TickResult:
+    """One tick for the current client's schema at the instant `at`."""
+    client: Client = connection.tenant
+    result = TickResult()
+    if client.status != Client.Status.ACTIVE:
+        return result
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_key(client.schema_name)])
+            if not cursor.fetchone()[0]:
+                result.locked_out = True
+                return result
+        _sweep(at, result)
+        for dataset in Dataset.objects.filter(
+            campaign_status=Dataset.CampaignStatus.ACTIVE, archived=False
+        ).select_related("campaign_settings"):
+            _tick_dataset(dataset, client, at, result)
+        _silence(at)
+        _auto_archive(at)
+    return result
+
+
+def _tick_dataset(dataset: Dataset, client: Client, at: datetime, result: TickResult) -> None:
+    options = dataset.campaign_settings
+    if _health_pause(dataset, at):
+        result.paused.append(dataset.pk)
+        return
+    if dataset.campaign_end_date and at >= dataset.campaign_end_date:
+        campaign_complete(dataset=dataset, at=at, reason="The campaign's end date passed.")
+        result.completed.append(dataset.pk)
+        return
+    if not _has_work(dataset):
+        campaign_complete(dataset=dataset, at=at, reason="Every lead has been through the cadence.")
+        result.completed.append(dataset.pk)
+        return
+    if options is None or not options.sending_enabled:
+        return
+    if dataset.campaign_start_date and at < dataset.campaign_start_date:
+        return
+    window = window_from_settings(options)
+    open_now = is_open(window, at)
+    if not open_now and (options.delay_respect_sending_hours or in_quiet_hours(at, window.tz)):
+        return
+    budget = rate_budget(options, at)
+    if budget <= 0:
+        return
+    due = Lead.objects.filter(dataset=dataset, due_at__lte=at)
+    if not open_now:
+        due = due.filter(next_step__in=["M2", "M3"])  # outside the window only follow-ups may go
+    leads = list(due.order_by("due_at").select_for_update(skip_locked=True)[:budget])
+    suppressed = set(
+        Suppression.objects.filter(phone_number__in=[lead.phone_number for lead in leads]).values_list(
+            "phone_number", flat=True
+        )
+    )
+    for lead in leads:
+        message = _queue(lead, dataset, options, client, at, suppressed)
+        if message:
+            result.queued.append(message.pk)
+
+
+def _has_work(dataset: Dataset) -> bool:
+    busy = Message.objects.filter(lead__dataset=dataset, status__in=["pending", "sending", "unknown"])
+    return dataset.leads.filter(next_step__isnull=False).exists() or busy.exists()
+
+
+def rate_budget(options: CampaignSettings, at: datetime) -> int:
+    """How many more cadence messages these settings may queue now (sliding windows, DESIGN §4)."""
+    budget = 10_000
+    for attribute, span in RATE_WINDOWS:
+        limit = getattr(options, attribute)
+        if limit is None:
+            continue
+        used = (
+            Message.objects.filter(
+                lead__dataset__campaign_settings=options,
+                direction="outbound",
+                queued_at__gt=at - span,
+                queued_at__lte=at,
+            )
+            .exclude(status="failed", sent_at__isnull=True, attempts=0)
+            .count()
+        )
+        budget = min(budget, limit - used)
+    return max(budget, 0)
+
+
+def _ineligible_reason(lead: Lead, suppressed: set[str]) -> str | None:
+    if lead.phone_number in suppressed:
+        return "number suppressed"
+    if lead.manual_mode:
+        return "manual mode"
+    if lead.archived:
+        return "archived"
+    if not lead.sms_capable:
+        return "cannot receive SMS"
+    if lead.is_duplicate:
+        return "flagged duplicate"
+    if lead.reply_received_at or lead.contact_status not in ("READY", "CONTACTED_1", "CONTACTED_2"):
+        return f"status {lead.contact_status}"
+    return None
+
+
+def _in_another_cadence(lead: Lead) -> bool:
+    """A number is in at most one running cadence per client (keep_both duplicates)."""
+    return (
+        Lead.objects.filter(
+            phone_number=lead.phone_number,
+            m1_sent_at__isnull=False,
+            next_step__isnull=False,
+            dataset__campaign_status=Dataset.CampaignStatus.ACTIVE,
+        )
+        .exclude(pk=lead.pk)
+        .exists()
+    )
+
+
+def _queue(
+    lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime, suppressed: set[str]
+) -> Message | None:
+    step = lead.next_step
+    reason = _ineligible_reason(lead, suppressed)
+    template = getattr(options, f"{(step or 'm0').lower()}_message", None) if step in STEPS else None
+    if reason or not template:
+        Lead.objects.filter(pk=lead.pk).update(due_at=None, next_step=None)
+        return None
+    if step == "M1" and _in_another_cadence(lead):
+        Lead.objects.filter(pk=lead.pk).update(due_at=at + timedelta(days=1))
+        return None
+    body = content.with_opt_out(
+        content.render(
+            template,
+            lead=lead,
+            company_name=client.company_name,
+            agent_name=options.agent_name,
+            booking_link=options.cal_booking_link or "",
+        ),
+        auto_append=options.auto_append_opt_out,
+    )
+    conversation, _ = Conversation.objects.get_or_create(
+        lead=lead, defaults={"dataset": dataset, "started_at": at, "last_message_at": at}
+    )
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                lead=lead,
+                content=body,
+                direction="outbound",
+                message_type=step,
+                from_number=sending_number(options, client),
+                to_number=lead.phone_number,
+                status="pending",
+                queued_at=at,
+                next_attempt_at=at,
+            )
+    except IntegrityError:
+        message = None  # this step was queued before: the outbox constraint keeps it once
+    Lead.objects.filter(pk=lead.pk).update(due_at=None)
+    if message:
+        events.message_queued(lead, message_id=message.pk, step=step)
+    return message
+
+
+def _sweep(at: datetime, result: TickResult) -> None:
+    """Messages a lost task or a dead worker left behind."""
+    stale = Message.objects.filter(status="sending", sending_at__lt=at - STUCK_SENDING)
+    stale.update(
+        status="unknown",
+        unknown_count=F("unknown_count") + 1,
+        next_attempt_at=at + timedelta(minutes=2),
+        error_message="The send was interrupted; checking with the provider whether it went out.",
+    )
+    result.resend += list(
+        Message.objects.filter(status="pending", next_attempt_at__lte=at - STUCK_PENDING).values_list("pk", flat=True)[
+            :1000
+        ]
+    )
+    result.resend += list(
+        Message.objects.filter(status="pending", next_attempt_at__lte=at, attempts__gt=0)
+        .exclude(pk__in=result.resend)
+        .values_list("pk", flat=True)[:1000]
+    )
+    result.reconcile += list(
+        Message.objects.filter(status="unknown", next_attempt_at__lte=at).values_list("pk", flat=True)[:1000]
+    )
+
+
+def _silence(at: datetime) -> None:
+    """After the last step and `silence_timeout_days` without a reply, the lead goes cold."""
+    for options in CampaignSettings.objects.filter(is_template=False, datasets__isnull=False).distinct():
+        cutoff = at - timedelta(days=options.silence_timeout_days)
+        leads = Lead.objects.filter(
+            dataset__campaign_settings=options,
+            next_step__isnull=True,
+            reply_received_at__isnull=True,
+            last_message_at__lte=cutoff,
+            contact_status__in=["CONTACTED_1", "CONTACTED_2", "CONTACTED_3"],
+        ).exclude(Q(messages__status__in=["pending", "sending", "unknown"]))
+        for lead in leads[:1000]:
+            old = lead.contact_status
+            Lead.objects.filter(pk=lead.pk).update(contact_status=Lead.ContactStatus.COLD)
+            Conversation.objects.filter(lead=lead).update(status=Conversation.Status.ARCHIVED)
+            events.status_changed(lead, old=old, new="COLD", reason=f"No reply in {options.silence_timeout_days} days")
+
+
+def _auto_archive(at: datetime) -> None:
+    for dataset in Dataset.objects.filter(
+        campaign_status=Dataset.CampaignStatus.COMPLETED, archived=False, campaign_end_date__isnull=False
+    ):
+        if dataset.campaign_end_date + timedelta(days=dataset.auto_archive_after_days) <= at:
+            Dataset.objects.filter(pk=dataset.pk).update(archived=True, archived_at=at)
+
+
+def _health_pause(dataset: Dataset, at: datetime) -> bool:
+    """Carrier filtering on more than 5% of the last 100 sends pauses the campaign (DESIGN §4)."""
+    recent = list(
+        Message.objects.filter(lead__dataset=dataset, direction="outbound", sent_at__isnull=False)
+        .order_by("-sent_at")
+        .values_list("error_code", flat=True)[:100]
+    )
+    if len(recent) < 20:
+        return False
+    filtered = sum(1 for code in recent if code in FILTERING_CODES)
+    if filtered / len(recent) <= FILTERING_SHARE:
+        return False
+    campaign_pause(
+        dataset=dataset,
+        at=at,
+        reason=(
+            f"Paused automatically: carriers filtered {filtered} of the last {len(recent)} messages (error 30007). "
+            "Check the wording with your provider before resuming."
+        ),
+    )
+    return True

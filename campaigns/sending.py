@@ -1,0 +1,249 @@
+"""Sending one outbox message — at most once (DESIGN §4 mechanics).
+
+pending → sending is committed before the provider is called; the SID is recorded after.
+Only errors that cannot have reached the provider (and 429) go back to pending; a timeout,
+a dropped connection or a 5xx makes the message `unknown` until reconciled against the
+provider's own list. Nothing is ever resent blindly.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+
+from campaigns.models import Conversation, Message
+from campaigns.schedule import due_after, may_send, next_send_time, validity_period, window_from_settings
+from campaigns.services import campaign_pause
+from campaigns.transports import Transport, TransportError, get_transport
+from clients.access import client_url
+from leads import events
+from leads.models import Dataset, Lead, Suppression
+from leads.suppressions import suppression_add
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=5))
+RECONCILE_AFTER = timedelta(minutes=2)
+CADENCE = ("M1", "M2", "M3")
+FLAG_CODES = {
+    "21211": "Twilio says the number is invalid (21211)",
+    "21614": "Twilio says the number is not a mobile (21614)",
+}
+
+
+def status_callback_url(message: Message) -> str:
+    from django.db import connection
+
+    return client_url(connection.tenant, f"/webhooks/twilio/status/?message={message.pk}")
+
+
+def message_send(*, message_id, at: datetime, transport: Transport | None = None) -> str:
+    """Sends one pending message; returns what happened, in a word, for logs and tests."""
+    message, outcome = _claim(message_id, at)
+    if message is None:
+        return outcome
+    transport = transport or get_transport()
+    try:
+        result = transport.send(
+            to=message.to_number,
+            from_=message.from_number,
+            body=message.content,
+            status_callback=status_callback_url(message),
+            validity_period=_validity(message, at),
+        )
+    except TransportError as exc:
+        return _failed_attempt(message, exc, at)
+    _record_sent(message, sid=result.sid, provider_status=result.status, at=at)
+    return "sent"
+
+
+def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
+    """pending → sending in its own committed transaction, after every last-moment check."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("lead", "lead__dataset", "lead__dataset__campaign_settings")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.status != Message.Status.PENDING:
+            return None, "not pending"
+        lead, dataset = message.lead, message.lead.dataset
+        if Suppression.objects.filter(phone_number=message.to_number).exists():
+            _give_up(message, at, "Not sent: the number was suppressed after the message was queued.")
+            Lead.objects.filter(pk=lead.pk).update(next_step=None, due_at=None)
+            return None, "suppressed"
+        if message.message_type in CADENCE:
+            reason = _no_longer_eligible(lead, dataset)
+            if reason:
+                _give_up(message, at, f"Not sent: {reason}.")
+                Lead.objects.filter(pk=lead.pk).update(next_step=None, due_at=None)
+                return None, "ineligible"
+            if dataset.campaign_status != Dataset.CampaignStatus.ACTIVE:
+                return None, "campaign not active"  # stays pending; sent when resumed
+            window = window_from_settings(dataset.campaign_settings)
+            respect = dataset.campaign_settings.delay_respect_sending_hours
+            if not may_send(window, at, step=message.message_type, respect_sending_hours=respect):
+                later = next_send_time(window, at, step=message.message_type, respect_sending_hours=respect)
+                Message.objects.filter(pk=message.pk).update(next_attempt_at=later)
+                return None, "outside the window"
+        message.status, message.sending_at = Message.Status.SENDING, at
+        message.attempts = F("attempts") + 1
+        message.save(update_fields=["status", "sending_at", "attempts", "updated_at"])
+    message.refresh_from_db(fields=["attempts"])
+    return message, "claimed"
+
+
+def _no_longer_eligible(lead: Lead, dataset: Dataset) -> str | None:
+    if lead.manual_mode:
+        return "the lead is in manual mode"
+    if lead.archived:
+        return "the lead is archived"
+    if not lead.sms_capable:
+        return "the number cannot receive SMS"
+    if lead.reply_received_at:
+        return "the lead replied"
+    if lead.contact_status in ("REMOVED", "COLD", "CONVERTED", "CALL_BOOKED", "HOT", "WARM", "ARCHIVED"):
+        return f"the lead is {lead.get_contact_status_display().lower()}"
+    return None
+
+
+def _validity(message: Message, at: datetime) -> int | None:
+    options = message.lead.dataset.campaign_settings
+    if options is None or options.sending_hours_start is None:
+        return None
+    return validity_period(window_from_settings(options), at)
+
+
+def _give_up(message: Message, at: datetime, reason: str, code: str | None = None) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.FAILED, error_message=reason, error_code=code, next_attempt_at=None
+    )
+    events.message_failed(message.lead, message_id=message.pk, error_code=code, reason=reason)
+
+
+def _failed_attempt(message: Message, exc: TransportError, at: datetime) -> str:
+    if exc.kind == "retry":
+        if message.attempts >= MAX_ATTEMPTS:
+            _give_up(message, at, f"Not sent after {message.attempts} tries: {exc}")
+            return "gave up"
+        wait = RETRY_AFTER[min(message.attempts, len(RETRY_AFTER)) - 1]
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.PENDING, next_attempt_at=at + wait, error_message=f"Will retry: {exc}"
+        )
+        return "retry"
+    if exc.kind == "ambiguous":
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.UNKNOWN,
+            unknown_count=F("unknown_count") + 1,
+            next_attempt_at=at + RECONCILE_AFTER,
+            error_message=f"Unknown whether it was sent ({exc}); checking with the provider.",
+        )
+        return "unknown"
+    _permanent(message, exc, at)
+    return "failed"
+
+
+def _permanent(message: Message, exc: TransportError, at: datetime) -> None:
+    _give_up(message, at, str(exc), exc.code)
+    lead = message.lead
+    if exc.code in FLAG_CODES:
+        Lead.objects.filter(pk=lead.pk).update(
+            sms_capable=False, sms_capable_reason=FLAG_CODES[exc.code], next_step=None, due_at=None
+        )
+    elif exc.code == "21610":
+        suppression_add(
+            phone_number=message.to_number,
+            source=Suppression.Source.TWILIO_21610,
+            reason="The recipient had unsubscribed from this number (Twilio 21610).",
+        )
+    if exc.account_error and lead.dataset.campaign_status == Dataset.CampaignStatus.ACTIVE:
+        campaign_pause(
+            dataset=lead.dataset,
+            at=at,
+            reason=(
+                f"Paused automatically: the SMS provider refused the account or number ({exc.code}: {exc}). "
+                "Fix the account or sending number, then resume."
+            ),
+        )
+
+
+def _record_sent(message: Message, *, sid: str, provider_status: str | None, at: datetime) -> None:
+    """The transport accepted it: the message is sent and the lead moves on (DESIGN §4 'Contacted')."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.SENT,
+            twilio_sid=sid,
+            twilio_status=provider_status,
+            sent_at=at,
+            next_attempt_at=None,
+            error_message=None,
+        )
+        lead = Lead.objects.select_for_update().select_related("dataset__campaign_settings").get(pk=message.lead_id)
+        if message.message_type in CADENCE:
+            _advance(lead, message.message_type, at)
+        lead.last_message_at = at
+        lead.total_messages = F("total_messages") + 1
+        lead.save()
+        Conversation.objects.filter(pk=message.conversation_id).update(
+            message_count=F("message_count") + 1, last_message_at=at
+        )
+        events.message_sent(lead, message_id=message.pk, step=message.message_type, sid=sid)
+
+
+def _advance(lead: Lead, step: str, at: datetime) -> None:
+    number = int(step[1])
+    setattr(lead, f"m{number}_sent_at", at)
+    if lead.contact_status in ("READY", "CONTACTED_1", "CONTACTED_2"):
+        lead.contact_status = f"CONTACTED_{number}"
+    options = lead.dataset.campaign_settings
+    following = f"M{number + 1}" if number < 3 else None
+    if following and not getattr(options, f"{following.lower()}_message"):
+        following = None
+    lead.next_step, lead.due_at = following, None
+    if following:
+        window = window_from_settings(options)
+        delay = getattr(options, f"{following.lower()}_delay_hours")
+        due = due_after(window, at, delay_hours=delay, delay_type=options.delay_type)
+        lead.due_at = next_send_time(
+            window, due, step=following, respect_sending_hours=options.delay_respect_sending_hours
+        )
+
+
+def message_reconcile(*, message_id, at: datetime, transport: Transport | None = None) -> str:
+    """An `unknown` message, looked up at the provider: found → sent; absent → pending once, then failed."""
+    message = Message.objects.select_related("lead").filter(pk=message_id, status=Message.Status.UNKNOWN).first()
+    if message is None:
+        return "not unknown"
+    transport = transport or get_transport()
+    try:
+        sid = transport.find_sent(
+            to=message.to_number,
+            from_=message.from_number,
+            sent_after=(message.sending_at or at) - timedelta(minutes=1),
+            body=message.content,
+        )
+    except TransportError as exc:
+        Message.objects.filter(pk=message.pk).update(
+            next_attempt_at=at + RECONCILE_AFTER, error_message=f"Still checking with the provider: {exc}"
+        )
+        return "still unknown"
+    if sid:
+        _record_sent(message, sid=sid, provider_status="sent", at=message.sending_at or at)
+        return "found"
+    if message.unknown_count <= 1:
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.PENDING,
+            next_attempt_at=at,
+            error_message="Not found at the provider; sending once more.",
+        )
+        return "retry once"
+    _give_up(
+        message,
+        at,
+        "Not sent: the provider has no record of it after two attempts. Check the number and "
+        "send it by hand if it matters.",
+    )
+    return "failed"

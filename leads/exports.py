@@ -1,0 +1,85 @@
+"""CSV exports of leads: streamed at any size, a copy kept in the client's exports storage."""
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+
+from django.core.files import File
+from django.db.models import QuerySet
+
+from clients.storage import save_client_file
+from leads.models import Lead
+
+COLUMNS = [
+    "first_name",
+    "last_name",
+    "phone_number",
+    "email",
+    "postcode",
+    "inquiry_date",
+    "notes",
+    "contact_status",
+    "lead_sentiment",
+    "m1_sent_at",
+    "m2_sent_at",
+    "m3_sent_at",
+    "reply_received_at",
+    "latest_lead_reply",
+    "call_booked",
+    "call_booked_time",
+    "manual_mode",
+    "archived",
+    "sms_capable",
+    "sms_capable_reason",
+    "is_duplicate",
+    "row_number",
+    "created_at",
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_rows(leads: QuerySet[Lead]) -> Iterator[list[str]]:
+    custom_keys = sorted({key for fields in leads.values_list("custom_fields", flat=True).iterator() for key in fields})
+    yield [*COLUMNS, "dataset", *(f"custom.{k}" for k in custom_keys)]
+    for lead in leads.select_related("dataset").order_by("dataset__name", "row_number", "created_at").iterator(2000):
+        base = [neutralise(getattr(lead, column)) for column in COLUMNS]
+        custom = [neutralise(lead.custom_fields.get(key)) for key in custom_keys]
+        yield [*base, neutralise(lead.dataset.name), *custom]
+
+
+def export_stream(leads: QuerySet[Lead], *, filename: str) -> Iterator[str]:
+    """Yields CSV text for a streaming response and saves the same bytes to exports storage at the end."""
+    writer = csv.writer(_Echo())
+    with tempfile.TemporaryFile() as copy:
+        for row in export_rows(leads):
+            line = writer.writerow(row)
+            copy.write(line.encode("utf-8"))
+            yield line
+        copy.seek(0)
+        save_client_file("exports", filename, File(copy))
+
+
+def export_save(leads: QuerySet[Lead], *, filename: str) -> str:
+    """Writes the whole export to storage (command line, tasks); returns its storage path."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    with tempfile.TemporaryFile() as copy:
+        for row in export_rows(leads):
+            writer.writerow(row)
+            copy.write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+        copy.seek(0)
+        return save_client_file("exports", filename, File(copy))
