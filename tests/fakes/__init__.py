@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services (Twilio, …) that the real SDKs talk to."""
