@@ -1,0 +1,218 @@
+"""Twilio message status callbacks: what a callback changes, and what it must never change.
+
+Every callback is kept once per (sid, status). A message's status only moves forward
+(queued/accepted < sending < sent < delivered/undelivered/failed) and a final state is
+never overwritten, so callbacks arriving late, twice or out of order change nothing.
+"""
+
+import logging
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+
+from campaigns.models import Message, MessageStatusEvent
+from campaigns.transports import ACCOUNT_ERROR_CODES
+from leads import events
+from leads.models import Dataset, Lead, Suppression
+from leads.suppressions import suppression_add
+
+logger = logging.getLogger(__name__)
+
+RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+}
+FINAL_RANK = 3
+# Twilio status → our Message.status; earlier statuses only show in `twilio_status`.
+OUR_STATUS = {
+    "sent": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "undelivered": Message.Status.UNDELIVERED,
+    "failed": Message.Status.FAILED,
+    "canceled": Message.Status.FAILED,
+}
+# Until the send service has recorded a message as sent (with its lead moving on), its
+# callbacks only wait in the log: `message_status_catch_up` applies them afterwards, and
+# `message_callback_sid` tells reconciliation that the provider has the message.
+NOT_RECORDED_YET = {Message.Status.PENDING, Message.Status.SENDING, Message.Status.UNKNOWN}
+
+ERROR_SENTENCES = {
+    "20003": "Twilio refused the account's credentials.",
+    "20005": "The Twilio account is not active.",
+    "21211": "The number is not a valid phone number.",
+    "21408": "The account has no permission to text this country.",
+    "21606": "The sending number cannot send SMS.",
+    "21610": "The recipient has unsubscribed (replied STOP) from this sending number.",
+    "21612": "The number cannot be reached from the sending number.",
+    "21614": "The number is not a mobile number.",
+    "30001": "The message was dropped: Twilio's queue overflowed.",
+    "30002": "The Twilio account is suspended.",
+    "30003": "The handset is unreachable (switched off or out of coverage for too long).",
+    "30004": "The message was blocked by the recipient or their carrier.",
+    "30005": "The number is unknown or no longer active.",
+    "30006": "The number is a landline or its carrier cannot be reached.",
+    "30007": "The carrier filtered the message as spam.",
+    "30008": "The message failed for an unknown reason at the carrier.",
+    "30034": "The sender is not registered for this traffic (A2P 10DLC).",
+}
+# Errors that say the number cannot take texts: the lead is marked undeliverable.
+UNDELIVERABLE_CODES = frozenset({"30003", "30005", "30006"})
+UNSUBSCRIBED_CODE = "21610"
+# The sender's problem (DESIGN.md §4): carrier filtering pauses a campaign past 5% of its
+# last 100 sends, an account error at once. Ordinary undelivered handsets never do.
+CARRIER_FILTERING_CODES = frozenset({"30007"})
+ACCOUNT_CODES = ACCOUNT_ERROR_CODES | {"30002"}
+PAUSE_WINDOW, PAUSE_ABOVE = 100, 5
+
+
+def error_sentence(code: str | None) -> str:
+    if not code:
+        return ""
+    return ERROR_SENTENCES.get(code, f"Twilio error {code}.")
+
+
+def message_status_record(*, params: dict[str, str], message_id: str | None, now: datetime) -> MessageStatusEvent:
+    """Keeps one callback and applies it to its message; a repeat is a no-op."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+    code = params.get("ErrorCode") or None
+    with transaction.atomic():
+        message = _message_for_update(message_id, sid)
+        event, created = MessageStatusEvent.objects.get_or_create(
+            twilio_sid=sid, status=status, defaults={"message": message, "error_code": code, "payload": dict(params)}
+        )
+        if not created:
+            logger.info("Status callback %s/%s repeated: ignored", sid, status)
+            return event
+        if message is None:
+            logger.warning("Status callback %s/%s for no known message (message=%s): kept", sid, status, message_id)
+        elif message.status in NOT_RECORDED_YET:
+            logger.info("Status callback %s/%s arrived before the send was recorded: kept for later", sid, status)
+        else:
+            _apply(message, sid=sid, status=status, code=code, now=now)
+    return event
+
+
+def message_status_catch_up(*, message: Message, now: datetime) -> Message:
+    """Applies callbacks that arrived while the message was in flight; the send service calls it
+    after recording the provider's answer (or reconciliation after finding the SID)."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.twilio_sid:
+            # Callbacks that named no message id and came before the SID was recorded.
+            MessageStatusEvent.objects.filter(message=None, twilio_sid=message.twilio_sid).update(message=message)
+        kept = MessageStatusEvent.objects.filter(message=message)
+        for event in sorted(kept, key=lambda e: (RANK.get(e.status, -1), e.created_at)):
+            _apply(message, sid=event.twilio_sid, status=event.status, code=event.error_code, now=now)
+    return message
+
+
+def message_callback_sid(*, message: Message) -> str | None:
+    """The SID Twilio's callbacks gave this message, if any arrived: proof the provider has it."""
+    event = message.status_events.exclude(twilio_sid="").order_by("created_at").first()
+    return event.twilio_sid if event else None
+
+
+def _message_for_update(message_id: str | None, sid: str) -> Message | None:
+    messages = Message.objects.select_for_update().filter(direction=Message.Direction.OUTBOUND)
+    if message_id:
+        try:
+            found = messages.filter(pk=uuid.UUID(message_id)).first()
+        except ValueError:
+            found = None
+        if found is not None:
+            return found
+    return messages.filter(twilio_sid=sid).first() if sid else None
+
+
+def _apply(message: Message, *, sid: str, status: str, code: str | None, now: datetime) -> None:
+    if message.twilio_sid and message.twilio_sid != sid:
+        # Another attempt's SID (a resend after an ambiguous failure): logged, not applied.
+        logger.warning(
+            "Status callback %s/%s names message %s, which has SID %s", sid, status, message.pk, message.twilio_sid
+        )
+        return
+    rank, current = RANK.get(status), _current_rank(message)
+    if rank is None:
+        logger.info("Status callback %s/%s: status not tracked", sid, status)
+        return
+    if rank <= current:
+        # A late "sent" after "delivered", or a second final state: never backwards.
+        logger.info(
+            "Status callback %s/%s ignored: message %s is already %s",
+            sid,
+            status,
+            message.pk,
+            message.twilio_status or message.status,
+        )
+        return
+    fields = ["twilio_status", "updated_at"]
+    message.twilio_status = status
+    if not message.twilio_sid:
+        message.twilio_sid = sid
+        fields.append("twilio_sid")
+    if status in OUR_STATUS:
+        message.status = OUR_STATUS[status]
+        fields.append("status")
+    if status == "delivered":
+        message.delivered_at = now
+        fields.append("delivered_at")
+    if code:
+        message.error_code, message.error_message = code, error_sentence(code)
+        fields += ["error_code", "error_message"]
+    message.save(update_fields=fields)
+    if rank == FINAL_RANK:
+        _lead_side_effects(message, sid=sid, status=status, code=code, now=now)
+
+
+def _current_rank(message: Message) -> int:
+    if message.status in (Message.Status.DELIVERED, Message.Status.UNDELIVERED, Message.Status.FAILED):
+        return FINAL_RANK
+    return RANK.get(message.twilio_status or "", -1)
+
+
+def _lead_side_effects(message: Message, *, sid: str, status: str, code: str | None, now: datetime) -> None:
+    lead = message.lead
+    if status == "delivered":
+        events.message_delivered(lead, message_id=message.pk, sid=sid)
+        return
+    reason = error_sentence(code) or f"Twilio reported the message {status}."
+    events.message_failed(lead, message_id=message.pk, error_code=code, reason=reason)
+    if code in UNDELIVERABLE_CODES:
+        Lead.objects.filter(pk=lead.pk).update(sms_capable=False, sms_capable_reason=reason, due_at=None)
+    elif code == UNSUBSCRIBED_CODE and message.to_number:
+        suppression_add(phone_number=message.to_number, source=Suppression.Source.TWILIO_21610, reason=reason)
+    elif code in CARRIER_FILTERING_CODES | ACCOUNT_CODES:
+        _pause_if_sender_problem(message, code=code, now=now)
+
+
+def _pause_if_sender_problem(message: Message, *, code: str, now: datetime) -> None:
+    dataset = Dataset.objects.get(pk=message.lead.dataset_id)
+    if dataset.campaign_status != Dataset.CampaignStatus.ACTIVE:
+        return
+    if code in ACCOUNT_CODES:
+        reason = f"Paused automatically: {error_sentence(code)} (Twilio {code}). Fix the account, then resume."
+    else:
+        last = Message.objects.filter(
+            lead__dataset=dataset, direction=Message.Direction.OUTBOUND, sent_at__isnull=False
+        ).order_by("-sent_at")[:PAUSE_WINDOW]
+        filtered = sum(1 for c in last.values_list("error_code", flat=True) if c in CARRIER_FILTERING_CODES)
+        if filtered <= PAUSE_ABOVE:
+            return
+        reason = (
+            f"Paused automatically: carriers filtered {filtered} of the last {PAUSE_WINDOW} messages as spam "
+            f"(Twilio {code}). Review the wording and the sending number, then resume."
+        )
+    # Imported here: the campaign service pulls in the whole cadence, which only this rare path needs.
+    from campaigns.services import campaign_pause
+
+    campaign_pause(dataset=dataset, at=now, reason=reason)
+    logger.warning("Campaign of dataset %s paused: %s", dataset.pk, reason)
