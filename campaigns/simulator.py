@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from twilio.request_validator import RequestValidator
 
-from campaigns.transports import twilio_auth_token
+from campaigns import transports
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def callback_params(*, sid: str, status: str, to: str, from_: str, error_code: s
 
 
 def sign(url: str, params: dict[str, str]) -> str:
-    return RequestValidator(twilio_auth_token()).compute_signature(url, params)
+    return RequestValidator(transports.twilio_auth_token()).compute_signature(url, params)
 
 
 def schedule_callbacks(

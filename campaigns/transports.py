@@ -25,6 +25,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+# Imported here so every process that can send also knows the simulator's callback task.
+from campaigns import simulator
+
 logger = logging.getLogger(__name__)
 
 RETRY, AMBIGUOUS, PERMANENT = "retry", "ambiguous", "permanent"
@@ -218,8 +221,6 @@ class SimulatorTransport(Transport):
             if self.rng.random() < self.failure_rate:
                 final, code = self.rng.choice(SIMULATED_FAILURES)
             try:
-                from campaigns import simulator
-
                 simulator.schedule_callbacks(
                     url=status_callback, sid=sid, to=to, from_=from_, final=final, error_code=code, delay=self.delay
                 )
