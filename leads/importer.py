@@ -716,15 +716,24 @@ def iter_results(
 
     Only a few chunks are in flight at a time, so memory stays flat however slowly the caller consumes.
     """
-    rows = table.numbered_rows()
-    if workers <= 1 or multiprocessing.current_process().daemon:  # daemonic processes cannot fork a pool
-        for number, cells in rows:
-            yield validator.validate(number, cells)
-        return
+    # Every row allocates a few dicts, so the collector runs full passes over the whole process heap
+    # (all of Django) again and again; frozen, it only looks at what this import allocates. Undone at the end.
+    gc.freeze()
+    try:
+        if workers <= 1 or multiprocessing.current_process().daemon:  # daemonic processes cannot fork a pool
+            for number, cells in table.numbered_rows():
+                yield validator.validate(number, cells)
+        else:
+            yield from _pooled(table, validator, workers, chunk_size)
+    finally:
+        gc.unfreeze()
+
+
+def _pooled(table: TableFile, validator: RowValidator, workers: int, chunk_size: int) -> Iterator[RowResult]:
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_start_worker, initargs=(validator,)) as pool:
         in_flight: deque = deque()
-        for chunk in _chunks(rows, chunk_size):
+        for chunk in _chunks(table.numbered_rows(), chunk_size):
             in_flight.append((chunk, pool.apply_async(_validate_chunk, (chunk,))))
             if len(in_flight) > 2 * workers:
                 yield from _finish(*in_flight.popleft())
@@ -746,7 +755,6 @@ def _chunks(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[t
 def _start_worker(validator: RowValidator) -> None:
     global _worker_validator
     _worker_validator = validator
-    gc.freeze()  # the forked heap is long-lived; keep the collector from walking it again and again
 
 
 def _validate_chunk(chunk: list[tuple[int, list[str]]]) -> list[tuple[dict | None, str | None]]:
