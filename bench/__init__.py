@@ -1,0 +1,1 @@
+"""DBR benchmarks: run with `bench/run`; never part of the test suite (see bench/README.md)."""

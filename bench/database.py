@@ -1,0 +1,61 @@
+"""The benchmarks' own database, dropped and recreated each run, so dev and test data are never touched."""
+
+import os
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+BENCH_DB = "dbr_bench"
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def server_url(database: str) -> str:
+    """DATABASE_URL's server (user, host, port, options) with another database name."""
+    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _maintenance(statement: sql.Composable) -> None:
+    with psycopg.connect(server_url("postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def recreate() -> str:
+    drop()
+    _maintenance(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+    return server_url(BENCH_DB)
+
+
+def drop() -> None:
+    _maintenance(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+
+
+def django_setup(url: str) -> None:
+    """Points Django at the bench database (before settings load), migrates public, adds the public tenant.
+
+    DEBUG is off, as in production: with DEBUG on Django would log every query it runs.
+    """
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dbr.settings"
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0, stdout=sys.stderr)
+
+    from clients.services import public_tenant_ensure
+
+    public_tenant_ensure()
+
+
+def server_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
