@@ -718,7 +718,10 @@ def iter_results(
     """
     # Every row allocates a few dicts, so the collector runs full passes over the whole process heap
     # (all of Django) again and again; frozen, it only looks at what this import allocates. Undone at the end.
-    gc.freeze()
+    # A process that froze its heap itself (a pre-forking server) keeps its own arrangement.
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     try:
         if workers <= 1 or multiprocessing.current_process().daemon:  # daemonic processes cannot fork a pool
             for number, cells in table.numbered_rows():
@@ -726,7 +729,8 @@ def iter_results(
         else:
             yield from _pooled(table, validator, workers, chunk_size)
     finally:
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
 
 
 def _pooled(table: TableFile, validator: RowValidator, workers: int, chunk_size: int) -> Iterator[RowResult]:

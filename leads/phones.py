@@ -72,7 +72,8 @@ FICTION_OTHER = (
 # Damage done by spreadsheets and people, undone before parsing.
 _EXCEL_FLOAT = re.compile(r"(\+?)(?:(\d+)(?:\.(\d*))?[eE]\+?(\d{1,2})|(\d+)\.0*)")
 _TRUNK_AFTER_44 = re.compile(r"(?<=44)\s*\(\s*0\s*\)")
-_SEPARATORS = re.compile(r"[\s.\-()\[\]/\u00a0\u2010-\u2015\u2212]+")
+# Spaces, dots, dashes, brackets, slashes, and the invisible marks Word and Outlook paste along.
+_SEPARATORS = re.compile(r"[\s.\-()\[\]/\u00a0\u2010-\u2015\u2212\u200b-\u200f\u202a-\u202e\u2060\ufeff]+")
 _DIGITS = re.compile(r"\+?\d+")
 _UK_NSN = re.compile(r"[1-9]\d{6,9}")
 
@@ -81,7 +82,8 @@ def normalise_phone(
     raw: str, *, auto_normalize_uk: bool = True, allow_international: bool = False, allow_fiction: bool = False
 ) -> PhoneResult:
     """Accept or reject one cell as a phone number; accepted numbers come back in E.164."""
-    text = raw.strip().lstrip("'").strip() if raw else ""
+    # A leading ' or ="…" is how people stop Excel from eating the leading 0.
+    text = raw.strip().lstrip("'=").strip().strip('"').strip() if raw else ""
     if not text:
         return NO_NUMBER
     cleaned = _clean(text)

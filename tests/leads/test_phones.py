@@ -30,6 +30,8 @@ MOBILE = PhoneResult("+447911123456", True, "")
         "(07911) 123456",
         "07911.123.456",
         "+44 07911 123456",
+        '="07911123456"',
+        "\u202d07911 123456\u202c",
     ],
 )
 def test_it_accepts_every_everyday_form_of_a_uk_mobile(raw):
