@@ -178,15 +178,15 @@ def open_table(path: str | os.PathLike, *, filename: str = "") -> TableFile:
         return _open_xlsx(path, filename)
     _refuse_binary(head[:SNIFF_BYTES], filename)
     encoding = _guess_encoding(head)
-    sample = head.decode(encoding, errors=_DECODE_ERRORS if encoding != "utf-16" else "replace")
+    sample = head.decode(encoding, errors="replace" if encoding.startswith("utf-16") else _DECODE_ERRORS)
     _refuse_markup(sample, filename)
     delimiter = _guess_delimiter(sample)
     table = TableFile(kind="csv", encoding=encoding, delimiter=delimiter, headers=[], path=path)
     return _with_header(table)
 
 
-def _named(filename: str) -> str:
-    return f"'{filename}'" if filename else "This file"
+def _named(filename: str, otherwise: str = "This") -> str:
+    return f"'{filename}'" if filename else otherwise
 
 
 _SIGNATURES = [
@@ -216,11 +216,10 @@ def _refuse_binary(head: bytes, filename: str) -> None:
         looks_like = "a photo or video"
     if looks_like is not None:
         raise ImportFileError(f"{_named(filename)} looks like {looks_like}, not a spreadsheet. {EXPORT_HINT}")
-    if b"\x00" in head and _utf16_without_bom(head) is None:
-        raise ImportFileError(
-            f"{_named(filename)} contains binary data, not the text of a CSV file or an Excel (.xlsx) workbook. "
-            + EXPORT_HINT
-        )
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(head)
+    if b"\x00" in head and not utf16:
+        what = "binary data, not the text of a CSV file or an Excel (.xlsx) workbook"
+        raise ImportFileError(f"{_named(filename, 'This file')} contains {what}. {EXPORT_HINT}")
 
 
 def _refuse_markup(sample: str, filename: str) -> None:

@@ -151,6 +151,13 @@ def test_it_reads_excel_unicode_text_exports(tmp_path):
     assert rows_of(table) == [["Siân", "07911123456"]]
 
 
+def test_it_reads_utf16_full_of_chinese_names(tmp_path):
+    text = "名\t手机\r\n" + "".join(f"王小明{i}\t0791112{i:04d}\r\n" for i in range(50))
+    path = write(tmp_path, text.encode("utf-16"))
+
+    assert open_table(path).count_rows() == 50
+
+
 def test_it_reads_xlsx_by_content_even_when_named_csv(tmp_path):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -227,8 +234,7 @@ def test_it_uses_the_brief_message_for_a_pdf_without_a_filename(tmp_path):
         open_table(write(tmp_path, b"%PDF-1.4\n"))
 
     assert str(caught.value) == (
-        "This file looks like a PDF document, not a spreadsheet. "
-        "Export your leads as CSV or Excel (.xlsx) and upload that."
+        "This looks like a PDF document, not a spreadsheet. Export your leads as CSV or Excel (.xlsx) and upload that."
     )
 
 
