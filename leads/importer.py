@@ -255,13 +255,17 @@ def _guess_encoding(head: bytes) -> str:
     utf16 = _utf16_without_bom(head[:SNIFF_BYTES])
     if utf16:
         return utf16
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the end of the sample is not evidence against UTF-8.
-        if not (len(head) == SAMPLE_BYTES and exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"):
-            return "cp1252"
-    return "utf-8"
+    # final=False: a character cut by the end of the sample is not evidence against UTF-8.
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head, final=False)
+    bad = text.count("\ufffd")
+    if not bad:
+        return "utf-8"
+    # Mostly UTF-8 with a stray cp1252 byte pasted in stays UTF-8 (the odd byte is read as cp1252).
+    good = len(_NON_ASCII.findall(text))
+    return "utf-8" if good > bad else "cp1252"
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f\ufffd]")
 
 
 def _guess_delimiter(sample: str) -> str:

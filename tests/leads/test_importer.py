@@ -105,6 +105,15 @@ def test_it_keeps_a_stray_cp1252_byte_in_an_otherwise_utf8_file(tmp_path):
     assert list(table.rows())[-1] == ["Siân", "07911123456", "£100"]
 
 
+def test_it_reads_mostly_utf8_with_one_cp1252_byte_as_utf8(tmp_path):
+    data = "Name,Mobile,Notes\r\nSiân,07911123456,Zoë\r\nGwŷn,07911123457,".encode() + "£5\r\n".encode("cp1252")
+
+    table = open_table(write(tmp_path, data))
+
+    assert table.encoding == "utf-8"
+    assert rows_of(table) == [["Siân", "07911123456", "Zoë"], ["Gwŷn", "07911123457", "£5"]]
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_it_detects_the_delimiter(tmp_path, delimiter):
     rows = [HEADER, ["Bob", "Smith", "07911 123456", "bob@example.com", "LS6 2AB", "03/04/2024", "a, b"]]
