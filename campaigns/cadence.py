@@ -15,7 +15,8 @@ from django.db.models import F, Q
 from campaigns import content
 from campaigns.models import Conversation, Message
 from campaigns.schedule import in_quiet_hours, is_open, window_from_settings
-from campaigns.services import campaign_complete, campaign_pause, sending_number
+from campaigns.services import campaign_complete, sending_number
+from clients.access import current_client
 from clients.models import Client
 from leads import events
 from leads.models import CampaignSettings, Dataset, Lead, Suppression
@@ -28,8 +29,6 @@ RATE_WINDOWS = (
     ("messages_per_hour", timedelta(hours=1)),
     ("messages_per_day", timedelta(days=1)),
 )
-FILTERING_CODES = {"30007"}
-FILTERING_SHARE = 0.05
 
 
 @dataclass
@@ -39,7 +38,6 @@ class TickResult:
     resend: list = field(default_factory=list)  # pending messages due again (retries, lost tasks)
     reconcile: list = field(default_factory=list)  # unknown messages to look up at the provider
     completed: list = field(default_factory=list)
-    paused: list = field(default_factory=list)
 
 
 def _lock_key(schema_name: str) -> int:
@@ -49,7 +47,7 @@ def _lock_key(schema_name: str) -> int:
 
 def tick(*, at: datetime) -> TickResult:
     """One tick for the current client's schema at the instant `at`."""
-    client: Client = connection.tenant
+    client = current_client()
     result = TickResult()
     if client.status != Client.Status.ACTIVE:
         return result
@@ -71,9 +69,6 @@ def tick(*, at: datetime) -> TickResult:
 
 def _tick_dataset(dataset: Dataset, client: Client, at: datetime, result: TickResult) -> None:
     options = dataset.campaign_settings
-    if _health_pause(dataset, at):
-        result.paused.append(dataset.pk)
-        return
     if dataset.campaign_end_date and at >= dataset.campaign_end_date:
         campaign_complete(dataset=dataset, at=at, reason="The campaign's end date passed.")
         result.completed.append(dataset.pk)
@@ -259,26 +254,3 @@ def _auto_archive(at: datetime) -> None:
     ):
         if dataset.campaign_end_date + timedelta(days=dataset.auto_archive_after_days) <= at:
             Dataset.objects.filter(pk=dataset.pk).update(archived=True, archived_at=at)
-
-
-def _health_pause(dataset: Dataset, at: datetime) -> bool:
-    """Carrier filtering on more than 5% of the last 100 sends pauses the campaign (DESIGN §4)."""
-    recent = list(
-        Message.objects.filter(lead__dataset=dataset, direction="outbound", sent_at__isnull=False)
-        .order_by("-sent_at")
-        .values_list("error_code", flat=True)[:100]
-    )
-    if len(recent) < 20:
-        return False
-    filtered = sum(1 for code in recent if code in FILTERING_CODES)
-    if filtered / len(recent) <= FILTERING_SHARE:
-        return False
-    campaign_pause(
-        dataset=dataset,
-        at=at,
-        reason=(
-            f"Paused automatically: carriers filtered {filtered} of the last {len(recent)} messages (error 30007). "
-            "Check the wording with your provider before resuming."
-        ),
-    )
-    return True

@@ -15,8 +15,9 @@ from django.db.models import F
 from campaigns.models import Conversation, Message
 from campaigns.schedule import due_after, may_send, next_send_time, validity_period, window_from_settings
 from campaigns.services import campaign_pause
+from campaigns.status import message_callback_sid, message_status_catch_up
 from campaigns.transports import Transport, TransportError, get_transport
-from clients.access import client_url
+from clients.access import client_url, current_client
 from leads import events
 from leads.models import Dataset, Lead, Suppression
 from leads.suppressions import suppression_add
@@ -34,9 +35,7 @@ FLAG_CODES = {
 
 
 def status_callback_url(message: Message) -> str:
-    from django.db import connection
-
-    return client_url(connection.tenant, f"/webhooks/twilio/status/?message={message.pk}")
+    return client_url(current_client(), f"/webhooks/twilio/status/?message={message.pk}")
 
 
 def message_send(*, message_id, at: datetime, transport: Transport | None = None) -> str:
@@ -59,6 +58,14 @@ def message_send(*, message_id, at: datetime, transport: Transport | None = None
     return "sent"
 
 
+def _already_at_provider(message: Message, at: datetime) -> bool:
+    """A status callback for this message proves the provider has it: record it, never resend."""
+    sid = message_callback_sid(message=message)
+    if sid:
+        _record_sent(message, sid=sid, provider_status="sent", at=message.sending_at or at)
+    return bool(sid)
+
+
 def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
     """pending → sending in its own committed transaction, after every last-moment check."""
     with transaction.atomic():
@@ -70,6 +77,8 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
         )
         if message is None or message.status != Message.Status.PENDING:
             return None, "not pending"
+        if message.attempts and _already_at_provider(message, at):
+            return None, "found"
         lead, dataset = message.lead, message.lead.dataset
         if Suppression.objects.filter(phone_number=message.to_number).exists():
             _give_up(message, at, "Not sent: the number was suppressed after the message was queued.")
@@ -181,7 +190,11 @@ def _record_sent(message: Message, *, sid: str, provider_status: str | None, at:
             next_attempt_at=None,
             error_message=None,
         )
-        lead = Lead.objects.select_for_update().select_related("dataset__campaign_settings").get(pk=message.lead_id)
+        lead = (
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("dataset__campaign_settings")
+            .get(pk=message.lead_id)
+        )
         if message.message_type in CADENCE:
             _advance(lead, message.message_type, at)
         lead.last_message_at = at
@@ -191,6 +204,7 @@ def _record_sent(message: Message, *, sid: str, provider_status: str | None, at:
             message_count=F("message_count") + 1, last_message_at=at
         )
         events.message_sent(lead, message_id=message.pk, step=message.message_type, sid=sid)
+    message_status_catch_up(message=message, now=at)
 
 
 def _advance(lead: Lead, step: str, at: datetime) -> None:
@@ -217,6 +231,8 @@ def message_reconcile(*, message_id, at: datetime, transport: Transport | None =
     message = Message.objects.select_related("lead").filter(pk=message_id, status=Message.Status.UNKNOWN).first()
     if message is None:
         return "not unknown"
+    if _already_at_provider(message, at):
+        return "found"
     transport = transport or get_transport()
     try:
         sid = transport.find_sent(

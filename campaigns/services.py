@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from campaigns import content
 from campaigns.schedule import window_from_settings
+from clients.access import current_client
 from clients.models import Client, User
 from leads.models import CampaignSettings, Dataset, Lead
 
@@ -68,7 +69,7 @@ def eligible_leads(dataset: Dataset):
 
 
 def _client() -> Client:
-    return connection.tenant
+    return current_client()
 
 
 def _refresh_client_flag(client: Client) -> None:

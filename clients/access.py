@@ -16,3 +16,13 @@ def client_url(client: Client, path: str = "/") -> str:
     domain = client.get_primary_domain()
     port = f":{settings.DBR_PUBLIC_PORT}" if settings.DBR_PUBLIC_PORT else ""
     return f"{settings.DBR_PUBLIC_SCHEME}://{domain.domain}{port}{path}"
+
+
+def current_client() -> Client:
+    """The client whose schema the connection is in (schema_context sets only a stand-in)."""
+    from django.db import connection
+
+    tenant = connection.tenant
+    if isinstance(tenant, Client):
+        return tenant
+    return Client.objects.get(schema_name=connection.schema_name)

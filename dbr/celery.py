@@ -17,6 +17,7 @@ app.conf.update(
     task_tenant_cache_seconds=30,
     beat_schedule={
         "worker-heartbeat": {"task": "dbr.tasks.heartbeat", "schedule": 30.0},
+        "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": 60.0},
     },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)

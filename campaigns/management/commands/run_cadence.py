@@ -1,0 +1,48 @@
+from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import schema_context
+
+from campaigns.cadence import tick
+from campaigns.management.commands._clock import parse_at
+from campaigns.sending import message_reconcile, message_send
+from clients.models import Client
+
+
+class Command(BaseCommand):
+    help = "Runs one cadence tick (per client) with an injected clock; sends in-process unless --queue-only."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--client", help="Client slug (default: every client running a campaign)")
+        parser.add_argument("--at", help="The instant of the tick, ISO 8601 (default: now)")
+        parser.add_argument("--queue-only", action="store_true", help="Write the outbox, send nothing")
+
+    def handle(self, *args, client, at, queue_only, **options):
+        at = parse_at(at)
+        clients = Client.objects.exclude(schema_name="public").filter(schema_ready=True)
+        if client:
+            clients = clients.filter(slug=client)
+            if not clients:
+                raise CommandError(f"No client with the slug {client!r}.")
+        else:
+            clients = clients.filter(has_active_campaign=True)
+        for target in clients:
+            with schema_context(target.schema_name):
+                self._tick(target, at, queue_only)
+
+    def _tick(self, client: Client, at, queue_only: bool) -> None:
+        result = tick(at=at)
+        if result.locked_out:
+            self.stdout.write(f"{client.slug}: another tick is running; nothing done.")
+            return
+        outcomes: dict[str, int] = {}
+        if not queue_only:
+            for message_id in [*result.queued, *result.resend]:
+                outcome = message_send(message_id=message_id, at=at)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            for message_id in result.reconcile:
+                outcome = message_reconcile(message_id=message_id, at=at)
+                outcomes[f"reconcile: {outcome}"] = outcomes.get(f"reconcile: {outcome}", 0) + 1
+        sent = ", ".join(f"{count} {what}" for what, count in sorted(outcomes.items())) or "nothing sent"
+        self.stdout.write(
+            f"{client.slug} at {at.isoformat()}: {len(result.queued)} queued; {sent}; "
+            f"{len(result.completed)} campaign(s) completed."
+        )

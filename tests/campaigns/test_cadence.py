@@ -1,0 +1,321 @@
+"""The cadence on real PostgreSQL: lifecycle, the tick, windows, limits, at-most-once sending."""
+
+import threading
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from campaigns import transports
+from campaigns.cadence import tick
+from campaigns.models import Message
+from campaigns.sending import message_reconcile, message_send
+from campaigns.services import CampaignRefused, campaign_pause, campaign_resume, campaign_start
+from campaigns.transports import LocmemTransport, TransportError
+from leads.models import CampaignSettings, Dataset, Lead, Suppression
+from leads.services import dataset_create
+
+TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # London is on GMT in December
+NUMBER = "+447700900999"
+
+
+def _dataset(name="Cadence", leads=3, **settings) -> Dataset:
+    dataset = dataset_create(name=name)
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
+        twilio_number=NUMBER, messages_per_minute=None, messages_per_hour=None, messages_per_day=None, **settings
+    )
+    Lead.objects.bulk_create(
+        [Lead(dataset=dataset, first_name=f"Lead{n}", phone_number=f"+4477009001{n:02d}") for n in range(leads)]
+    )
+    dataset.refresh_from_db()
+    return dataset
+
+
+def _run(at: datetime) -> dict:
+    result = tick(at=at)
+    outcomes = {}
+    for message_id in [*result.queued, *result.resend]:
+        outcome = message_send(message_id=message_id, at=at)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for message_id in result.reconcile:
+        outcome = message_reconcile(message_id=message_id, at=at)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def test_it_sends_m1_in_the_window_and_schedules_m2(alpha):
+    dataset = _dataset()
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+
+    assert _run(TUESDAY_10) == {"sent": 3}
+
+    assert len(transports.outbox) == 3
+    sent = transports.outbox[0]
+    assert sent.from_ == NUMBER and "STOP" in sent.body and "Alpha Solar Ltd" in sent.body
+    assert sent.status_callback.startswith("http://alpha.localhost") and "message=" in sent.status_callback
+    assert 0 < sent.validity_period <= 7 * 3600
+    lead = Lead.objects.get(first_name="Lead0")
+    assert (lead.contact_status, lead.m1_sent_at, lead.next_step) == ("CONTACTED_1", TUESDAY_10, "M2")
+    assert lead.due_at == TUESDAY_10 + timedelta(hours=48)
+    assert Message.objects.get(lead=lead).sent_at == TUESDAY_10
+
+
+def test_the_whole_cadence_runs_then_the_lead_goes_cold(alpha):
+    dataset = _dataset(leads=1, silence_timeout_days=28)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    _run(TUESDAY_10)
+
+    assert _run(TUESDAY_10 + timedelta(hours=47)) == {}
+    assert _run(TUESDAY_10 + timedelta(hours=48)) == {"sent": 1}  # Thursday 10:00: M2
+    assert _run(TUESDAY_10 + timedelta(hours=48 + 72)) == {}  # Sunday 10:00: the window is shut
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    assert _run(monday) == {"sent": 1}  # M3 waits for the next opening
+    lead = Lead.objects.get()
+    assert lead.contact_status == "CONTACTED_3" and lead.next_step is None
+
+    _run(monday + timedelta(days=28, minutes=1))
+
+    lead.refresh_from_db()
+    assert lead.contact_status == "COLD"
+    dataset.refresh_from_db()
+    assert dataset.campaign_status == "completed"
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 12, 1, 22, 30, tzinfo=UTC),  # quiet hours
+        datetime(2026, 12, 1, 7, 59, tzinfo=UTC),  # quiet hours
+        datetime(2026, 12, 1, 17, 0, tzinfo=UTC),  # window closed
+        datetime(2026, 12, 5, 11, 0, tzinfo=UTC),  # Saturday
+    ],
+)
+def test_nothing_is_sent_outside_the_window(alpha, at):
+    dataset = _dataset()
+    campaign_start(dataset=dataset, at=at)
+
+    assert _run(at) == {}
+    assert transports.outbox == []
+
+
+def test_follow_ups_wait_for_the_window_or_only_for_quiet_hours(alpha):
+    strict = _dataset(name="Strict", leads=1)
+    loose = _dataset(name="Loose", leads=1, delay_respect_sending_hours=False)
+    Lead.objects.filter(dataset=loose).update(phone_number="+447700900150")
+    for dataset in (strict, loose):
+        campaign_start(dataset=dataset, at=TUESDAY_10)
+    Lead.objects.update(
+        contact_status="CONTACTED_1", m1_sent_at=TUESDAY_10, next_step="M2", due_at=TUESDAY_10 + timedelta(hours=9)
+    )
+    evening = TUESDAY_10 + timedelta(hours=9)  # 19:00: window shut, not quiet hours
+
+    _run(evening)
+
+    assert [m.to for m in transports.outbox] == ["+447700900150"]
+
+
+def test_a_rate_limit_caps_each_tick(alpha):
+    dataset = _dataset(leads=5)
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_minute=2)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+
+    assert _run(TUESDAY_10) == {"sent": 2}
+    assert _run(TUESDAY_10 + timedelta(seconds=30)) == {}
+    assert _run(TUESDAY_10 + timedelta(seconds=61)) == {"sent": 2}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"manual_mode": True},
+        {"archived": True},
+        {"sms_capable": False},
+        {"is_duplicate": True},
+        {"contact_status": "REMOVED"},
+    ],
+)
+def test_ineligible_leads_are_never_texted(alpha, change):
+    dataset = _dataset(leads=1)
+    Lead.objects.update(**change)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+
+    _run(TUESDAY_10)
+
+    assert transports.outbox == []
+
+
+def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha):
+    dataset = _dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    result = tick(at=TUESDAY_10)
+    Suppression.objects.create(phone_number=Lead.objects.get().phone_number, source="opt_out")
+
+    assert message_send(message_id=result.queued[0], at=TUESDAY_10) == "suppressed"
+
+    assert transports.outbox == []
+    assert Message.objects.get().status == "failed"
+
+
+def test_a_paused_campaign_sends_nothing_until_resumed(alpha):
+    dataset = _dataset(leads=2)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    campaign_pause(dataset=dataset, at=TUESDAY_10)
+
+    assert _run(TUESDAY_10) == {}
+    campaign_resume(dataset=dataset, at=TUESDAY_10)
+    assert _run(TUESDAY_10) == {"sent": 2}
+
+
+def test_nothing_is_sent_for_a_paused_client(alpha):
+    dataset = _dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    type(alpha).objects.filter(pk=alpha.pk).update(status="paused")
+    connection.tenant.status = "paused"
+    try:
+        assert _run(TUESDAY_10) == {}
+    finally:
+        connection.tenant.status = "active"
+
+
+def test_starting_refuses_with_every_reason(alpha):
+    dataset = _dataset()
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
+        twilio_number=None, sending_hours_start=None, m1_message="Hi {firstname}", auto_append_opt_out=False
+    )
+    dataset.refresh_from_db()
+
+    with pytest.raises(CampaignRefused) as refused:
+        campaign_start(dataset=dataset, at=TUESDAY_10)
+
+    text = " ".join(refused.value.problems)
+    assert "sending hours" in text and "sending number" in text and "{firstname}" in text
+    assert "STOP" in text or "opt" in text.lower()
+    dataset.refresh_from_db()
+    assert dataset.campaign_status == "draft"
+
+
+def test_the_campaign_command_prints_every_reason_and_exits_1(alpha, capsys):
+    dataset = _dataset()
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(twilio_number=None)
+
+    with pytest.raises(CommandError, match="could not start"):
+        call_command("campaign", "--client", "alpha", "--dataset", "Cadence", "start", "--at", "2026-12-01T10:00:00Z")
+
+    assert "sending number" in capsys.readouterr().err
+
+
+def test_run_cadence_sends_with_the_injected_clock(alpha, capsys):
+    dataset = _dataset(leads=2)
+    call_command("campaign", "--client", "alpha", "--dataset", "Cadence", "start", "--at", "2026-12-01T10:00:00Z")
+
+    call_command("run_cadence", "--client", "alpha", "--at", "2026-12-01T10:05:00Z")
+
+    assert "2 queued" in capsys.readouterr().out
+    assert set(Message.objects.values_list("sent_at", flat=True)) == {TUESDAY_10 + timedelta(minutes=5)}
+    dataset.refresh_from_db()
+    assert dataset.campaign_status == "active"
+
+
+def test_run_cadence_queue_only_sends_nothing(alpha):
+    _dataset(leads=2)
+    call_command("campaign", "--client", "alpha", "--dataset", "Cadence", "start", "--at", "2026-12-01T10:00:00Z")
+
+    call_command("run_cadence", "--client", "alpha", "--at", "2026-12-01T10:05:00Z", "--queue-only")
+
+    assert transports.outbox == []
+    assert set(Message.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_retryable_error_goes_back_to_pending_and_is_sent_once_later(alpha):
+    dataset = _dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    LocmemTransport.fail_next(TransportError("connection refused", kind="retry"))
+
+    assert _run(TUESDAY_10) == {"retry": 1}
+    assert _run(TUESDAY_10 + timedelta(minutes=1)) == {"sent": 1}
+    assert len(transports.outbox) == 1
+
+
+def test_an_ambiguous_error_is_never_resent_blindly(alpha):
+    dataset = _dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    LocmemTransport.fail_next(TransportError("read timeout", kind="ambiguous"))
+
+    assert _run(TUESDAY_10) == {"unknown": 1}
+    assert _run(TUESDAY_10 + timedelta(minutes=1)) == {}  # reconciliation waits two minutes
+    assert Message.objects.get().status == "unknown"
+
+
+def test_a_permanent_invalid_number_flags_the_lead(alpha):
+    dataset = _dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    LocmemTransport.fail_next(TransportError("invalid", kind="permanent", code="21211"))
+
+    assert _run(TUESDAY_10) == {"failed": 1}
+
+    lead = Lead.objects.get()
+    assert not lead.sms_capable and "21211" in lead.sms_capable_reason
+    assert lead.m1_sent_at is None and lead.contact_status == "READY"
+
+
+def test_an_account_error_pauses_the_campaign_with_the_reason(alpha):
+    dataset = _dataset(leads=2)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    LocmemTransport.fail_next(TransportError("Authenticate", kind="permanent", code="20003", status=401))
+
+    _run(TUESDAY_10)
+
+    dataset.refresh_from_db()
+    assert dataset.campaign_status == "paused" and "20003" in dataset.campaign_paused_reason
+
+
+def test_two_ticks_at_the_same_moment_queue_once(tenants, committed_db):
+    from django.db import connections
+    from django_tenants.utils import schema_context
+
+    with schema_context("alpha"):
+        dataset = _dataset(leads=20)
+        campaign_start(dataset=dataset, at=TUESDAY_10)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        try:
+            with schema_context("alpha"):
+                barrier.wait()
+                results.append(tick(at=TUESDAY_10))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    with schema_context("alpha"):
+        assert Message.objects.count() == 20
+        assert sum(len(r.queued) for r in results) == 20
+
+
+def test_beat_ticks_only_clients_running_a_campaign(tenants, db, settings):
+    from campaigns import tasks
+
+    sent = []
+    tasks.tick_client.apply_async = lambda **kwargs: sent.append(kwargs["headers"]["_schema_name"])
+    try:
+        type(tenants["alpha"]).objects.filter(slug="alpha").update(has_active_campaign=True)
+        assert tasks.tick_all() == 1
+    finally:
+        del tasks.tick_client.apply_async
+    assert sent == ["alpha"]
+
+
+def test_window_time_is_the_datasets_own(alpha):
+    dataset = _dataset(leads=1, sending_hours_start=time(18, 0), sending_hours_end=time(20, 0))
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+
+    assert _run(TUESDAY_10) == {}
+    assert _run(TUESDAY_10.replace(hour=18, minute=30)) == {"sent": 1}
