@@ -7,7 +7,8 @@ from dbr.settings import *  # noqa: F403
 from dbr.settings import STORAGE_BUCKETS, _bucket_storage  # noqa: F401
 
 DBR_ALLOW_FICTION_NUMBERS = True
-DBR_SMS_BACKEND = "locmem"
+# Tests that start workers against a fake Twilio pass DBR_TEST_SMS_BACKEND=twilio.
+DBR_SMS_BACKEND = os.environ.get("DBR_TEST_SMS_BACKEND", "locmem")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Redis database 15 unless told otherwise, so tests never touch a running demo's queue.

@@ -220,7 +220,7 @@ def lead_import(
     started = time.monotonic()
     upload.status, upload.started_at, upload.dataset = Upload.Status.PROCESSING, timezone.now(), dataset
     upload.save(update_fields=["status", "started_at", "dataset"])
-    workers = workers or min(2, os.cpu_count() or 1)
+    workers = workers or settings.DBR_IMPORT_WORKERS
     try:
         summary = _import(
             upload=upload, dataset=dataset, mapping=mapping, actor=actor, workers=workers, on_progress=on_progress

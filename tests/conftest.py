@@ -101,57 +101,69 @@ def outsider(beta) -> User:
 
 
 @pytest.fixture
-def celery_worker_process(committed_db, settings):
-    """A real Celery worker on the test database and queue; stopped at teardown."""
+def start_celery_worker(committed_db, settings):
+    """Starts real Celery workers on the test database and queue (extra env allowed); stops them all."""
     import os
     import subprocess
     import sys
+    from urllib.parse import quote
 
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    from urllib.parse import quote
-
     db = connection.settings_dict
     host = quote(db["HOST"] or "127.0.0.1", safe="")  # a unix socket path (embedded PostgreSQL) is a host too
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "dbr.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
-        "DBR_TEST_REDIS_URL": settings.REDIS_URL,
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "dbr",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield worker
-    finally:
-        worker.terminate()
+    workers = []
+
+    def start(**extra_env: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "dbr.settings_test",
+            "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+            "DBR_TEST_REDIS_URL": settings.REDIS_URL,
+            **extra_env,
+        }
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dbr",
+                "worker",
+                "--pool",
+                "solo",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
         try:
             output, _ = worker.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
             output, _ = worker.communicate()
         print(output)  # shown by pytest when the test failed
+
+
+@pytest.fixture
+def celery_worker_process(start_celery_worker):
+    """One real Celery worker on the test database and queue; stopped at teardown."""
+    return start_celery_worker()
 
 
 @pytest.fixture

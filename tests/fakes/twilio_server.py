@@ -58,6 +58,7 @@ class FakeTwilio:
     def __init__(self, account_sid: str = "AC" + "f" * 32, auth_token: str = "fake-auth-token"):
         self.account_sid, self.auth_token = account_sid, auth_token
         self._lock = threading.Lock()
+        self.clock = lambda: datetime.now(UTC)  # tests with an injected clock set the fake's too
         self._messages: list[dict] = []
         self._faults: list[Fault] = []
         self._rejected: dict[str, int] = {}
@@ -140,7 +141,7 @@ class FakeTwilio:
             return self._faults.pop(0) if self._faults else None
 
     def _store(self, form: dict, *, status: str = "queued", at: datetime | None = None) -> dict:
-        at = at or datetime.now(UTC)
+        at = at or self.clock()
         sid = "SM" + uuid.uuid4().hex
         record = {
             "account_sid": self.account_sid,

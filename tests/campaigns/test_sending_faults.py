@@ -1,0 +1,150 @@
+"""At most once against the real Twilio SDK and a local fake Twilio: faults never cause a duplicate."""
+
+import os
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from campaigns.models import Message
+from campaigns.sending import message_send
+from campaigns.services import campaign_start
+from leads.models import Lead
+from tests.campaigns.test_cadence import NUMBER, TUESDAY_10, _dataset, _run
+
+
+@pytest.fixture
+def fake_twilio(fake_twilio):
+    fake_twilio.clock = lambda: TUESDAY_10  # Twilio's clock agrees with the injected one
+    return fake_twilio
+
+
+def _queued_message(at=TUESDAY_10) -> Message:
+    campaign_start(dataset=_dataset(leads=1), at=at)
+    _run_queue_only(at)
+    return Message.objects.get()
+
+
+def _run_queue_only(at):
+    from campaigns.cadence import tick
+
+    return tick(at=at)
+
+
+@pytest.mark.parametrize("fault", ["500", "drop", "garbage", "delay"])
+def test_an_ambiguous_answer_is_reconciled_not_resent(alpha, fake_twilio, fault):
+    message = _queued_message()
+    fake_twilio.fail_next(fault, seconds=3)
+
+    assert message_send(message_id=message.pk, at=TUESDAY_10) == "unknown"
+    outcome = _run(TUESDAY_10 + timedelta(minutes=3))
+
+    message.refresh_from_db()
+    assert outcome == {"found": 1}, outcome
+    assert message.status == "sent" and message.twilio_sid == fake_twilio.messages[0]["sid"]
+    assert len(fake_twilio.messages) == 1
+    assert Lead.objects.get().contact_status == "CONTACTED_1"
+
+
+def test_an_ambiguous_answer_that_never_arrived_is_sent_once_more_then_given_up(alpha, fake_twilio):
+    message = _queued_message()
+    fake_twilio.fail_next("500", store=False)
+
+    assert message_send(message_id=message.pk, at=TUESDAY_10) == "unknown"
+    assert _run(TUESDAY_10 + timedelta(minutes=3)) == {"retry once": 1}
+    fake_twilio.fail_next("500", store=False)
+    assert _run(TUESDAY_10 + timedelta(minutes=4)) == {"unknown": 1}
+    assert _run(TUESDAY_10 + timedelta(minutes=7)) == {"failed": 1}
+
+    message.refresh_from_db()
+    assert message.status == "failed" and "no record" in message.error_message
+    assert fake_twilio.messages == []
+
+
+def test_429_is_retried_and_sent_once(alpha, fake_twilio):
+    message = _queued_message()
+    fake_twilio.fail_next("429")
+
+    assert message_send(message_id=message.pk, at=TUESDAY_10) == "retry"
+    assert _run(TUESDAY_10 + timedelta(minutes=1)) == {"sent": 1}
+    assert len(fake_twilio.messages) == 1
+
+
+def test_a_refused_connection_is_retried_a_bounded_number_of_times(alpha, fake_twilio, settings):
+    message = _queued_message()
+    settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens: the request never left
+
+    outcomes = [message_send(message_id=message.pk, at=TUESDAY_10)]
+    for minutes in (1, 3, 9, 20):
+        outcomes += list(_run(TUESDAY_10 + timedelta(minutes=minutes)))
+
+    assert outcomes == ["retry", "retry", "gave up"]
+    message.refresh_from_db()
+    assert message.status == "failed" and message.attempts == 3
+
+
+def test_a_permanent_error_is_not_retried(alpha, fake_twilio):
+    message = _queued_message()
+    fake_twilio.reject_number(Lead.objects.get().phone_number, code=21614)
+
+    assert message_send(message_id=message.pk, at=TUESDAY_10) == "failed"
+
+    lead = Lead.objects.get()
+    assert not lead.sms_capable and "21614" in lead.sms_capable_reason
+    assert _run(TUESDAY_10 + timedelta(minutes=10)) == {}
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_send_is_reconciled_not_resent(tenants, fake_twilio, start_celery_worker):
+    from campaigns.models import Conversation
+    from campaigns.tasks import send_message
+
+    now = timezone.now()
+    fake_twilio.clock = timezone.now
+    with schema_context("alpha"):
+        lead = _dataset(leads=1).leads.get()
+        conversation = Conversation.objects.create(lead=lead, dataset=lead.dataset)
+        # A staff reply: no sending window applies, so the worker's real clock may send it now.
+        message = Message.objects.create(
+            conversation=conversation,
+            lead=lead,
+            content="Thanks, a colleague will call you.",
+            direction="outbound",
+            message_type="reply",
+            from_number=NUMBER,
+            to_number=lead.phone_number,
+            status="pending",
+            queued_at=now,
+        )
+    fake_twilio.fail_next("delay", seconds=60)  # Twilio stores it, then never answers
+    worker = start_celery_worker(
+        DBR_TEST_SMS_BACKEND="twilio",
+        TWILIO_API_BASE_URL=fake_twilio.base_url,
+        TWILIO_ACCOUNT_SID=fake_twilio.account_sid,
+        TWILIO_AUTH_TOKEN=fake_twilio.auth_token,
+        TWILIO_TIMEOUT_SECONDS="120",
+    )
+    with schema_context("alpha"):
+        send_message.apply_async(args=[str(message.pk)], headers={"_schema_name": "alpha"})
+    deadline = time.monotonic() + 60
+    while not fake_twilio.messages and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert fake_twilio.messages, "the worker never reached the fake Twilio"
+
+    os.kill(worker.pid, signal.SIGKILL)  # after `sending`, before the SID is stored
+    worker.wait(10)
+
+    with schema_context("alpha"):
+        message.refresh_from_db()
+        assert message.status == "sending"
+        later = timezone.now() + timedelta(minutes=6)
+        _run(later)  # the sweep: sending for too long → unknown
+        message.refresh_from_db()
+        assert message.status == "unknown"
+        assert _run(later + timedelta(minutes=3)) == {"found": 1}
+        message.refresh_from_db()
+        assert message.status == "sent" and message.twilio_sid == fake_twilio.messages[0]["sid"]
+    assert len(fake_twilio.messages) == 1
