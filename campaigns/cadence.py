@@ -101,11 +101,77 @@ def _tick_dataset(dataset: Dataset, client: Client, at: datetime, result: TickRe
         message = _queue(lead, dataset, options, client, at, suppressed)
         if message:
             result.queued.append(message.pk)
+    room = budget - len(leads)
+    if open_now and room > 0:
+        for lead in _nudge_due(dataset, options, at)[:room]:
+            message = _queue_nudge(lead, dataset, options, client, at)
+            if message:
+                result.queued.append(message.pk)
+
+
+CONTACTED = ["CONTACTED_1", "CONTACTED_2", "CONTACTED_3"]
+
+
+def _waiting_for_nudge(dataset: Dataset, options: CampaignSettings | None):
+    """Leads through the cadence, silent, and not nudged yet (when the nudge is on)."""
+    if options is None or not options.silence_nudge_enabled or not options.silence_nudge_message:
+        return Lead.objects.none()
+    return dataset.leads.filter(
+        next_step__isnull=True,
+        reply_received_at__isnull=True,
+        contact_status__in=CONTACTED,
+        manual_mode=False,
+        archived=False,
+        sms_capable=True,
+        is_duplicate=False,
+    ).exclude(messages__message_type=Message.Type.NURTURE)
+
+
+def _nudge_due(dataset: Dataset, options: CampaignSettings, at: datetime):
+    cutoff = at - timedelta(days=options.silence_nudge_days)
+    return _waiting_for_nudge(dataset, options).filter(last_message_at__lte=cutoff).order_by("last_message_at")
+
+
+def _queue_nudge(lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime):
+    """The silence nudge, sent once per lead when enabled."""
+    if Suppression.objects.filter(phone_number=lead.phone_number).exists():
+        return None
+    body = content.with_opt_out(
+        content.render(
+            options.silence_nudge_message,
+            lead=lead,
+            company_name=client.company_name,
+            agent_name=options.agent_name,
+            booking_link=options.cal_booking_link or "",
+        ),
+        auto_append=options.auto_append_opt_out,
+    )
+    conversation, _ = Conversation.objects.get_or_create(
+        lead=lead, defaults={"dataset": dataset, "started_at": at, "last_message_at": at}
+    )
+    message = Message.objects.create(
+        conversation=conversation,
+        lead=lead,
+        content=body,
+        direction="outbound",
+        message_type=Message.Type.NURTURE,
+        from_number=sending_number(options, client),
+        to_number=lead.phone_number,
+        status="pending",
+        queued_at=at,
+        next_attempt_at=at,
+    )
+    events.message_queued(lead, message_id=message.pk, step="nudge")
+    return message
 
 
 def _has_work(dataset: Dataset) -> bool:
     busy = Message.objects.filter(lead__dataset=dataset, status__in=["pending", "sending", "unknown"])
-    return dataset.leads.filter(next_step__isnull=False).exists() or busy.exists()
+    return (
+        dataset.leads.filter(next_step__isnull=False).exists()
+        or busy.exists()
+        or _waiting_for_nudge(dataset, dataset.campaign_settings).exists()
+    )
 
 
 def rate_budget(options: CampaignSettings, at: datetime) -> int:

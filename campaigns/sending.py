@@ -28,6 +28,7 @@ MAX_ATTEMPTS = 3
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=5))
 RECONCILE_AFTER = timedelta(minutes=2)
 CADENCE = ("M1", "M2", "M3")
+WINDOWED = (*CADENCE, "nurture")  # messages the campaign sends on its own: window and eligibility apply
 FLAG_CODES = {
     "21211": "Twilio says the number is invalid (21211)",
     "21614": "Twilio says the number is not a mobile (21614)",
@@ -84,7 +85,7 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
             _give_up(message, at, "Not sent: the number was suppressed after the message was queued.")
             Lead.objects.filter(pk=lead.pk).update(next_step=None, due_at=None)
             return None, "suppressed"
-        if message.message_type in CADENCE:
+        if message.message_type in WINDOWED:
             reason = _no_longer_eligible(lead, dataset)
             if reason:
                 _give_up(message, at, f"Not sent: {reason}.")
@@ -94,8 +95,9 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
                 return None, "campaign not active"  # stays pending; sent when resumed
             window = window_from_settings(dataset.campaign_settings)
             respect = dataset.campaign_settings.delay_respect_sending_hours
-            if not may_send(window, at, step=message.message_type, respect_sending_hours=respect):
-                later = next_send_time(window, at, step=message.message_type, respect_sending_hours=respect)
+            step = message.message_type if message.message_type in CADENCE else "M1"  # a nudge keeps to the window
+            if not may_send(window, at, step=step, respect_sending_hours=respect):
+                later = next_send_time(window, at, step=step, respect_sending_hours=respect)
                 Message.objects.filter(pk=message.pk).update(next_attempt_at=later)
                 return None, "outside the window"
         message.status, message.sending_at = Message.Status.SENDING, at

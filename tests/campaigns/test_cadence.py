@@ -319,3 +319,51 @@ def test_window_time_is_the_datasets_own(alpha):
 
     assert _run(TUESDAY_10) == {}
     assert _run(TUESDAY_10.replace(hour=18, minute=30)) == {"sent": 1}
+
+
+def test_the_silence_nudge_is_sent_once_when_enabled(alpha):
+    dataset = _dataset(
+        leads=1,
+        m2_message=None,
+        m3_message=None,
+        silence_nudge_enabled=True,
+        silence_nudge_days=7,
+        silence_nudge_message="Hi {first_name}, still happy to help with solar at {company_name}.",
+    )
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    _run(TUESDAY_10)  # M1, the only step
+
+    assert _run(TUESDAY_10 + timedelta(days=6)) == {}
+    assert _run(TUESDAY_10 + timedelta(days=7)) == {"sent": 1}
+    assert _run(TUESDAY_10 + timedelta(days=8)) == {}
+
+    nudge = Message.objects.get(message_type="nurture")
+    assert "still happy to help" in nudge.content and "STOP" in nudge.content
+    dataset.refresh_from_db()
+    assert dataset.campaign_status == "completed"
+
+
+def test_a_completed_dataset_archives_itself_after_the_set_days(alpha):
+    dataset = _dataset(leads=1, m2_message=None, m3_message=None)
+    Dataset.objects.filter(pk=dataset.pk).update(auto_archive_after_days=28)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    _run(TUESDAY_10)
+    _run(TUESDAY_10 + timedelta(minutes=1))  # nothing left to do: completes
+
+    _run(TUESDAY_10 + timedelta(days=29))
+
+    dataset.refresh_from_db()
+    assert dataset.campaign_status == "completed" and dataset.archived
+
+
+def test_keep_both_duplicates_are_never_in_two_cadences_at_once(alpha):
+    first, second = _dataset(name="One", leads=1), _dataset(name="Two", leads=1)
+    assert Lead.objects.values("phone_number").distinct().count() == 1
+    campaign_start(dataset=first, at=TUESDAY_10)
+    _run(TUESDAY_10)
+    campaign_start(dataset=second, at=TUESDAY_10 + timedelta(hours=1))
+
+    _run(TUESDAY_10 + timedelta(hours=1))
+
+    assert len(transports.outbox) == 1
+    assert Lead.objects.get(dataset=second).m1_sent_at is None
