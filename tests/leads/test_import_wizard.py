@@ -191,3 +191,33 @@ def test_staff_add_and_remove_a_suppressed_number_with_a_reason(alpha, owner, cl
 
     client.post(f"/suppressions/{suppression.pk}/delete/", **HOST)
     assert not Suppression.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_with_the_limit(alpha, owner, client, settings):
+    settings.DBR_MAX_UPLOAD_MB = 1
+    client.force_login(owner)
+    big = _csv([_row(n % 1000, roof="x" * 200) for n in range(6000)])
+    assert len(big) > 1024 * 1024
+
+    response = client.post(
+        "/datasets/import/", {"new_dataset_name": "Huge", "file": SimpleUploadedFile("huge.csv", big)}, **HOST
+    )
+
+    assert "the limit is 1 MB" in response.content.decode()
+    assert not Upload.objects.exists() and not Dataset.objects.filter(name="Huge").exists()
+
+
+def test_a_file_with_no_phone_column_asks_which_column_holds_it(alpha, owner, client):
+    client.force_login(owner)
+    content = b"Name,Town\nAnn,Leeds\n"
+    client.post(
+        "/datasets/import/",
+        {"new_dataset_name": "No phone", "file": SimpleUploadedFile("nophone.csv", content)},
+        **HOST,
+    )
+    upload = Upload.objects.get()
+
+    response = client.post(f"/imports/{upload.pk}/mapping/", {"col_0": "first_name", "col_1": ""}, **HOST)
+
+    assert response.status_code == 200
+    assert "Choose the column that holds the phone number" in response.content.decode()
