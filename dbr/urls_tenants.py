@@ -31,6 +31,7 @@ urlpatterns = [
     path("leads/<uuid:pk>/", campaign_views.lead_detail, name="lead_detail"),
     path("leads/<uuid:pk>/status/", campaign_views.lead_status, name="lead_status"),
     path("leads/<uuid:pk>/manual-mode/", campaign_views.lead_manual_mode, name="lead_manual_mode"),
+    path("campaigns/", include("campaigns.urls")),
     path("webhooks/twilio/status/", status_webhook, name="twilio_status"),
     path("settings/", views.settings_home, name="settings"),
     path("settings/users/", views.settings_users, name="settings_users"),
