@@ -431,7 +431,7 @@ def _fill_sql(existing: str, new: str, field_name: str) -> str:
     """SQL keeping `existing`'s value unless it is empty, then taking `new`'s (a merge never overwrites)."""
     if field_name == "inquiry_date":
         return f"COALESCE({existing}.{field_name}, {new}.{field_name})"
-    return f"COALESCE(NULLIF({existing}.{field_name}, ''), {new}.{field_name})"
+    return f"COALESCE(NULLIF({existing}.{field_name}, ''), {new}.{field_name}, {existing}.{field_name})"
 
 
 def _apply(dataset: Dataset, upload: Upload, actor: User | None, summary: ImportSummary) -> None:
