@@ -24,6 +24,7 @@ from leads.models import CampaignSettings, Dataset, Lead, Suppression
 STEPS = ("M1", "M2", "M3")
 STUCK_PENDING = timedelta(minutes=5)
 STUCK_SENDING = timedelta(minutes=5)
+MAX_PER_TICK = 10_000  # with no limit set, still a bounded batch per tick
 RATE_WINDOWS = (
     ("messages_per_minute", timedelta(minutes=1)),
     ("messages_per_hour", timedelta(hours=1)),
@@ -174,9 +175,12 @@ def _has_work(dataset: Dataset) -> bool:
     )
 
 
-def rate_budget(options: CampaignSettings, at: datetime) -> int:
-    """How many more cadence messages these settings may queue now (sliding windows, DESIGN §4)."""
-    budget = 10_000
+def rate_budget(options: CampaignSettings, at: datetime, *, moment: str = "queued_at") -> int:
+    """How many more messages these settings allow now (sliding windows, DESIGN §4).
+
+    Checked when queueing (`queued_at`) and again at pending → sending (`sending_at`).
+    """
+    budget = MAX_PER_TICK
     for attribute, span in RATE_WINDOWS:
         limit = getattr(options, attribute)
         if limit is None:
@@ -185,10 +189,10 @@ def rate_budget(options: CampaignSettings, at: datetime) -> int:
             Message.objects.filter(
                 lead__dataset__campaign_settings=options,
                 direction="outbound",
-                queued_at__gt=at - span,
-                queued_at__lte=at,
+                **{f"{moment}__gt": at - span, f"{moment}__lte": at},
             )
-            .exclude(status="failed", sent_at__isnull=True, attempts=0)
+            # Refused before any attempt (suppressed, no longer eligible): it never left.
+            .exclude(status="failed", attempts=0)
             .count()
         )
         budget = min(budget, limit - used)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
+from campaigns.cadence import rate_budget
 from campaigns.models import Conversation, Message
 from campaigns.schedule import due_after, may_send, next_send_time, validity_period, window_from_settings
 from campaigns.services import campaign_pause
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=5))
 RECONCILE_AFTER = timedelta(minutes=2)
+RATE_WAIT = timedelta(seconds=20)
 CADENCE = ("M1", "M2", "M3")
 WINDOWED = (*CADENCE, "nurture")  # messages the campaign sends on its own: window and eligibility apply
 FLAG_CODES = {
@@ -100,6 +102,9 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
                 later = next_send_time(window, at, step=step, respect_sending_hours=respect)
                 Message.objects.filter(pk=message.pk).update(next_attempt_at=later)
                 return None, "outside the window"
+            if rate_budget(dataset.campaign_settings, at, moment="sending_at") <= 0:
+                Message.objects.filter(pk=message.pk).update(next_attempt_at=at + RATE_WAIT)
+                return None, "rate limited"
         message.status, message.sending_at = Message.Status.SENDING, at
         message.attempts = F("attempts") + 1
         message.save(update_fields=["status", "sending_at", "attempts", "updated_at"])

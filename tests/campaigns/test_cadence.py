@@ -367,3 +367,25 @@ def test_keep_both_duplicates_are_never_in_two_cadences_at_once(alpha):
 
     assert len(transports.outbox) == 1
     assert Lead.objects.get(dataset=second).m1_sent_at is None
+
+
+def test_the_rate_limit_is_checked_again_when_sending(alpha):
+    dataset = _dataset(leads=3)
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_minute=2)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    queued = tick(at=TUESDAY_10).queued
+    # A third message queued by hand (e.g. a retry) must still wait for the window to slide.
+    extra = Message.objects.create(
+        conversation=Message.objects.get(pk=queued[0]).conversation,
+        lead=Message.objects.get(pk=queued[0]).lead,
+        content="x",
+        direction="outbound",
+        message_type="nurture",
+        to_number=NUMBER,
+        status="pending",
+        queued_at=TUESDAY_10,
+    )
+
+    outcomes = [message_send(message_id=pk, at=TUESDAY_10) for pk in [*queued, extra.pk]]
+
+    assert outcomes == ["sent", "sent", "rate limited"]
