@@ -463,7 +463,7 @@ def _apply(dataset: Dataset, upload: Upload, actor: User | None, summary: Import
                      inquiry_date, notes, custom_fields, sms_capable, sms_capable_reason, is_duplicate, target,
                      row_number, CASE WHEN suppressed_reason IS NULL THEN 'READY' ELSE 'REMOVED' END,
                      false, false, false, 0
-              FROM import_rows WHERE outcome = 'create' ORDER BY row_number
+              FROM import_rows WHERE outcome = 'create'
               RETURNING id, row_number
             )
             INSERT INTO lead_events (id, created_at, lead_id, event_type, actor_id, data)
