@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from campaigns import content
 from campaigns.models import Conversation, Message
@@ -302,20 +302,22 @@ def _sweep(at: datetime, result: TickResult) -> None:
 
 def _silence(at: datetime) -> None:
     """After the last step and `silence_timeout_days` without a reply, the lead goes cold."""
-    for options in CampaignSettings.objects.filter(is_template=False, datasets__isnull=False).distinct():
-        cutoff = at - timedelta(days=options.silence_timeout_days)
-        leads = Lead.objects.filter(
-            dataset__campaign_settings=options,
+    datasets = Dataset.objects.filter(archived=False, campaign_settings__isnull=False).select_related(
+        "campaign_settings"
+    )
+    for dataset in datasets:
+        days = dataset.campaign_settings.silence_timeout_days
+        leads = dataset.leads.filter(
             next_step__isnull=True,
             reply_received_at__isnull=True,
-            last_message_at__lte=cutoff,
-            contact_status__in=["CONTACTED_1", "CONTACTED_2", "CONTACTED_3"],
-        ).exclude(Q(messages__status__in=["pending", "sending", "unknown"]))
+            contact_status__in=CONTACTED,
+            last_message_at__lte=at - timedelta(days=days),
+        ).exclude(messages__status__in=["pending", "sending", "unknown"])
         for lead in leads[:1000]:
             old = lead.contact_status
             Lead.objects.filter(pk=lead.pk).update(contact_status=Lead.ContactStatus.COLD)
             Conversation.objects.filter(lead=lead).update(status=Conversation.Status.ARCHIVED)
-            events.status_changed(lead, old=old, new="COLD", reason=f"No reply in {options.silence_timeout_days} days")
+            events.status_changed(lead, old=old, new="COLD", reason=f"No reply in {days} days")
 
 
 def _auto_archive(at: datetime) -> None:

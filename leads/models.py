@@ -272,6 +272,18 @@ class Lead(TimestampedModel):
             models.Index(fields=["assigned_to"], name="idx_leads_assigned_to"),
             GinIndex(SearchVector("first_name", "last_name", config="english"), name="idx_leads_name_search"),
             models.Index(fields=["dataset", "due_at"], name="idx_leads_due", condition=Q(due_at__isnull=False)),
+            # The tick's other questions stay index-sized too: is anything still in the cadence,
+            # and who has been silent long enough to go cold or get the nudge.
+            models.Index(fields=["dataset"], name="idx_leads_in_cadence", condition=Q(next_step__isnull=False)),
+            models.Index(
+                fields=["dataset", "last_message_at"],
+                name="idx_leads_silent",
+                condition=Q(
+                    next_step__isnull=True,
+                    reply_received_at__isnull=True,
+                    contact_status__in=["CONTACTED_1", "CONTACTED_2", "CONTACTED_3"],
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
