@@ -10,10 +10,10 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from campaigns.cadence import rate_budget
-from campaigns.models import Conversation, Message
+from campaigns.models import Conversation, Message, MessageStatusEvent
 from campaigns.schedule import due_after, may_send, next_send_time, validity_period, window_from_settings
 from campaigns.services import campaign_pause
 from campaigns.status import message_callback_sid, message_status_catch_up
@@ -106,9 +106,8 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
                 Message.objects.filter(pk=message.pk).update(next_attempt_at=at + RATE_WAIT)
                 return None, "rate limited"
         message.status, message.sending_at = Message.Status.SENDING, at
-        message.attempts = F("attempts") + 1
+        message.attempts += 1  # the row is locked: no concurrent increment
         message.save(update_fields=["status", "sending_at", "attempts", "updated_at"])
-    message.refresh_from_db(fields=["attempts"])
     return message, "claimed"
 
 
@@ -206,12 +205,16 @@ def _record_sent(message: Message, *, sid: str, provider_status: str | None, at:
             _advance(lead, message.message_type, at)
         lead.last_message_at = at
         lead.total_messages = F("total_messages") + 1
-        lead.save()
+        lead.save(update_fields=[*LEAD_PROGRESS_FIELDS, "last_message_at", "total_messages", "updated_at"])
         Conversation.objects.filter(pk=message.conversation_id).update(
             message_count=F("message_count") + 1, last_message_at=at
         )
         events.message_sent(lead, message_id=message.pk, step=message.message_type, sid=sid)
-    message_status_catch_up(message=message, now=at)
+    if MessageStatusEvent.objects.filter(Q(message=message.pk) | Q(message=None, twilio_sid=sid)).exists():
+        message_status_catch_up(message=message, now=at)  # callbacks that beat the SID here
+
+
+LEAD_PROGRESS_FIELDS = ["m1_sent_at", "m2_sent_at", "m3_sent_at", "contact_status", "next_step", "due_at"]
 
 
 def _advance(lead: Lead, step: str, at: datetime) -> None:
