@@ -13,7 +13,10 @@ def belongs_here(user: User, tenant: Client) -> bool:
 def client_url(client: Client, path: str = "/") -> str:
     from django.conf import settings
 
-    domain = client.get_primary_domain()
+    # Cached on the instance: senders build one callback URL per message.
+    if not hasattr(client, "_primary_domain"):
+        client._primary_domain = client.get_primary_domain()
+    domain = client._primary_domain
     port = f":{settings.DBR_PUBLIC_PORT}" if settings.DBR_PUBLIC_PORT else ""
     return f"{settings.DBR_PUBLIC_SCHEME}://{domain.domain}{port}{path}"
 

@@ -60,6 +60,8 @@ ROOT_URLCONF = "dbr.urls_tenants"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_CREATION_FAKES_MIGRATIONS = False
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# Set search_path when the tenant changes, not before every query (halves round trips).
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "dbr.middleware.TenantMiddleware",
@@ -223,5 +225,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # The Twilio SDK logs every request with its headers at INFO: far too much for a sender.
+    "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }
