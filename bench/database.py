@@ -22,20 +22,22 @@ def _maintenance(statement: sql.Composable) -> None:
         conn.execute(statement)
 
 
-def recreate() -> str:
-    drop()
-    _maintenance(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    return server_url(BENCH_DB)
+def recreate(name: str = BENCH_DB) -> str:
+    """Drops and creates the bench database `name` (another name lets benchmarks run side by side)."""
+    drop(name)
+    _maintenance(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server_url(name)
 
 
-def drop() -> None:
-    _maintenance(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+def drop(name: str = BENCH_DB) -> None:
+    _maintenance(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def django_setup(url: str) -> None:
+def django_setup(url: str, *, migrate: bool = True) -> None:
     """Points Django at the bench database (before settings load), migrates public, adds the public tenant.
 
     DEBUG is off, as in production: with DEBUG on Django would log every query it runs.
+    `migrate=False` only connects (a child process of a run whose parent already migrated).
     """
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "dbr.settings"
@@ -46,6 +48,8 @@ def django_setup(url: str) -> None:
     from django.core.management import call_command
 
     django.setup()
+    if not migrate:
+        return
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0, stdout=sys.stderr)
 
     from clients.services import public_tenant_ensure
