@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from bench import database
 from bench.log import log
+from bench.procs import process_tree
 from bench.report import Result, table
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -352,19 +353,6 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        try:
-            with open(f"/proc/{current}/task/{current}/children") as children:
-                todo += [int(child) for child in children.read().split()]
-        except OSError:
-            pass
-    return pids
-
-
 def _postgres_pids() -> list[int]:
     """This run's PostgreSQL backends and the server's shared background writers."""
     pids = []
@@ -405,7 +393,7 @@ class CpuSampler:
 
     def _run(self) -> None:
         while True:
-            for pid in _tree(self.worker_pid):
+            for pid in process_tree(self.worker_pid):
                 self._seen[pid] = max(self._seen.get(pid, 0.0), _cpu_seconds(pid))
             for pid in _postgres_pids():  # backends come and go: keep what each one used
                 self._seen_postgres[pid] = max(self._seen_postgres.get(pid, 0.0), _cpu_seconds(pid))

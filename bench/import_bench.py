@@ -31,6 +31,7 @@ from time import perf_counter
 
 from bench import database
 from bench.log import log
+from bench.procs import process_tree
 from bench.report import Result, table
 
 IMPORT_DB = "dbr_bench_import"
@@ -492,19 +493,6 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        try:
-            with open(f"/proc/{current}/task/{current}/children") as children:
-                todo += [int(child) for child in children.read().split()]
-        except OSError:
-            pass
-    return pids
-
-
 class TreeMemory:
     """Samples a process tree (the import and its parser workers) every 0.2 s: peak summed RSS and PSS.
 
@@ -527,7 +515,7 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            pids = _tree(self.pid)
+            pids = process_tree(self.pid)
             self.max_processes = max(self.max_processes, len(pids))
             self.peak_rss_kb = max(self.peak_rss_kb, sum(_status_kb(pid, "VmRSS") for pid in pids))
             self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in pids))

@@ -137,30 +137,8 @@ def _queue_nudge(lead: Lead, dataset: Dataset, options: CampaignSettings, client
     """The silence nudge, sent once per lead when enabled."""
     if Suppression.objects.filter(phone_number=lead.phone_number).exists():
         return None
-    body = content.with_opt_out(
-        content.render(
-            options.silence_nudge_message,
-            lead=lead,
-            company_name=client.company_name,
-            agent_name=options.agent_name,
-            booking_link=options.cal_booking_link or "",
-        ),
-        auto_append=options.auto_append_opt_out,
-    )
-    conversation, _ = Conversation.objects.get_or_create(
-        lead=lead, defaults={"dataset": dataset, "started_at": at, "last_message_at": at}
-    )
-    message = Message.objects.create(
-        conversation=conversation,
-        lead=lead,
-        content=body,
-        direction="outbound",
-        message_type=Message.Type.NURTURE,
-        from_number=sending_number(options, client),
-        to_number=lead.phone_number,
-        status="pending",
-        queued_at=at,
-        next_attempt_at=at,
+    message = _outbox_message(
+        lead, dataset, options, client, at, template=options.silence_nudge_message, message_type=Message.Type.NURTURE
     )
     events.message_queued(lead, message_id=message.pk, step="nudge")
     return message
@@ -229,18 +207,17 @@ def _in_another_cadence(lead: Lead) -> bool:
     )
 
 
-def _queue(
-    lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime, suppressed: set[str]
-) -> Message | None:
-    step = lead.next_step
-    reason = _ineligible_reason(lead, suppressed)
-    template = getattr(options, f"{(step or 'm0').lower()}_message", None) if step in STEPS else None
-    if reason or not template:
-        Lead.objects.filter(pk=lead.pk).update(due_at=None, next_step=None)
-        return None
-    if step == "M1" and _in_another_cadence(lead):
-        Lead.objects.filter(pk=lead.pk).update(due_at=at + timedelta(days=1))
-        return None
+def _outbox_message(
+    lead: Lead,
+    dataset: Dataset,
+    options: CampaignSettings,
+    client: Client,
+    at: datetime,
+    *,
+    template: str,
+    message_type: str,
+) -> Message:
+    """A pending outbound row with the template rendered for the lead (opt-out line appended if set)."""
     body = content.with_opt_out(
         content.render(
             template,
@@ -254,20 +231,35 @@ def _queue(
     conversation, _ = Conversation.objects.get_or_create(
         lead=lead, defaults={"dataset": dataset, "started_at": at, "last_message_at": at}
     )
+    return Message.objects.create(
+        conversation=conversation,
+        lead=lead,
+        content=body,
+        direction="outbound",
+        message_type=message_type,
+        from_number=sending_number(options, client),
+        to_number=lead.phone_number,
+        status="pending",
+        queued_at=at,
+        next_attempt_at=at,
+    )
+
+
+def _queue(
+    lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime, suppressed: set[str]
+) -> Message | None:
+    step = lead.next_step
+    reason = _ineligible_reason(lead, suppressed)
+    template = getattr(options, f"{(step or 'm0').lower()}_message", None) if step in STEPS else None
+    if reason or not template:
+        Lead.objects.filter(pk=lead.pk).update(due_at=None, next_step=None)
+        return None
+    if step == "M1" and _in_another_cadence(lead):
+        Lead.objects.filter(pk=lead.pk).update(due_at=at + timedelta(days=1))
+        return None
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                lead=lead,
-                content=body,
-                direction="outbound",
-                message_type=step,
-                from_number=sending_number(options, client),
-                to_number=lead.phone_number,
-                status="pending",
-                queued_at=at,
-                next_attempt_at=at,
-            )
+            message = _outbox_message(lead, dataset, options, client, at, template=template, message_type=step)
     except IntegrityError:
         message = None  # this step was queued before: the outbox constraint keeps it once
     Lead.objects.filter(pk=lead.pk).update(due_at=None)

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Case, Count, Value, When
 from django.shortcuts import redirect, render
@@ -26,7 +26,7 @@ from campaigns.settings_services import (
     settings_for_editing,
 )
 from campaigns.transports import TransportError
-from clients.roles import Action, can
+from clients.roles import Action, can, require
 from leads.models import CampaignSettings, Dataset, Lead
 from leads.selectors import dataset_for, datasets_visible_to, lead_for, lead_timeline, leads_visible_to
 from leads.services import lead_manual_mode_set, lead_status_change
@@ -49,15 +49,10 @@ def lead_detail(request, pk):
     )
 
 
-def _require(request, action: Action) -> None:
-    if not can(request.user, action):
-        raise PermissionDenied("Your role does not allow this.")
-
-
 @login_required
 @require_POST
 def lead_status(request, pk):
-    _require(request, Action.CHANGE_LEAD_STATUS)
+    require(request.user, Action.CHANGE_LEAD_STATUS)
     lead = lead_for(request.user, pk)
     form = LeadStatusForm(request.POST)
     if form.is_valid():
@@ -71,7 +66,7 @@ def lead_status(request, pk):
 @login_required
 @require_POST
 def lead_manual_mode(request, pk):
-    _require(request, Action.SET_MANUAL_MODE)
+    require(request.user, Action.SET_MANUAL_MODE)
     lead = lead_for(request.user, pk)
     enabled = request.POST.get("enabled") == "1"
     lead_manual_mode_set(lead=lead, enabled=enabled, actor=request.user, now=timezone.now())
@@ -110,7 +105,7 @@ def campaign_detail(request, pk):
     dataset = dataset_for(request.user, pk)
     if request.method != "POST":
         return _campaign_page(request, dataset)
-    _require(request, Action.EDIT_CAMPAIGN_SETTINGS)
+    require(request.user, Action.EDIT_CAMPAIGN_SETTINGS)
     form = CampaignSettingsForm(
         request.POST, instance=settings_for_editing(dataset), preview_url=reverse("campaign_preview", args=[dataset.pk])
     )
@@ -147,7 +142,7 @@ def campaign_preview(request, pk):
 @login_required
 @require_POST
 def campaign_lifecycle(request, pk, action: str):
-    _require(request, Action.RUN_CAMPAIGNS)
+    require(request.user, Action.RUN_CAMPAIGNS)
     dataset = dataset_for(request.user, pk)
     arguments = {"dataset": dataset, "at": timezone.now(), "actor": request.user}
     if action == "pause":
@@ -165,7 +160,7 @@ def campaign_lifecycle(request, pk, action: str):
 @login_required
 @require_POST
 def campaign_template_apply(request, pk):
-    _require(request, Action.EDIT_CAMPAIGN_SETTINGS)
+    require(request.user, Action.EDIT_CAMPAIGN_SETTINGS)
     dataset = dataset_for(request.user, pk)
     form = TemplateChoiceForm(request.POST)
     if not form.is_valid():
@@ -184,7 +179,7 @@ def campaign_template_apply(request, pk):
 @require_POST
 def campaign_test_send_view(request, pk):
     """M1 for the sample lead to the user's own phone; nothing is recorded (it's a test)."""
-    _require(request, Action.EDIT_CAMPAIGN_SETTINGS)
+    require(request.user, Action.EDIT_CAMPAIGN_SETTINGS)
     dataset = dataset_for(request.user, pk)
     form = TestSendForm(request.POST, user_phone=request.user.phone)
     if not form.is_valid():

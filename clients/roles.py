@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
+
 from clients.models import User
 
 
@@ -58,6 +60,12 @@ def actions_for(user: User) -> set[Action]:
 
 def can(user: User, action: Action) -> bool:
     return action in actions_for(user)
+
+
+def require(user: User, action: Action) -> None:
+    """Refuses (403) a write the user's role does not allow."""
+    if not can(user, action):
+        raise PermissionDenied("Your role does not allow this.")
 
 
 def is_client_admin(user: User) -> bool:

@@ -2,7 +2,7 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from clients.access import client_url
 from clients.models import User
-from clients.roles import Action, can
+from clients.roles import Action, require
 from clients.services import user_invite, user_reactivate, user_suspend, user_update_access
 from dbr import health
 from dbr.forms import InviteForm, UserAccessForm
@@ -63,25 +63,20 @@ def settings_home(request):
     return render(request, "settings/home.html", {"nav": "settings"})
 
 
-def _require(request, action: Action) -> None:
-    if not can(request.user, action):
-        raise PermissionDenied("Your role does not allow this.")
-
-
 def _client_users(request):
     return User.objects.filter(client=request.tenant)
 
 
 @login_required
 def settings_users(request):
-    _require(request, Action.MANAGE_USERS)
+    require(request.user, Action.MANAGE_USERS)
     users = _client_users(request).order_by("status", "email")
     return render(request, "settings/users.html", {"users": users, "nav": "settings"})
 
 
 @login_required
 def settings_user_invite(request):
-    _require(request, Action.MANAGE_USERS)
+    require(request.user, Action.MANAGE_USERS)
     datasets = datasets_visible_to(request.user).order_by("name")
     form = InviteForm(request.POST or None, datasets=datasets)
     if request.method == "POST" and form.is_valid():
@@ -108,7 +103,7 @@ def settings_user_invite(request):
 
 @login_required
 def settings_user_edit(request, pk):
-    _require(request, Action.MANAGE_USERS)
+    require(request.user, Action.MANAGE_USERS)
     member = get_object_or_404(_client_users(request), pk=pk)
     datasets = datasets_visible_to(request.user).order_by("name")
     form = UserAccessForm(request.POST or None, datasets=datasets, initial=UserAccessForm.initial_for(member))
@@ -127,7 +122,7 @@ def settings_user_edit(request, pk):
 @login_required
 @require_POST
 def settings_user_suspend(request, pk):
-    _require(request, Action.MANAGE_USERS)
+    require(request.user, Action.MANAGE_USERS)
     member = get_object_or_404(_client_users(request), pk=pk)
     try:
         user_suspend(user=member, by=request.user)
@@ -141,7 +136,7 @@ def settings_user_suspend(request, pk):
 @login_required
 @require_POST
 def settings_user_reactivate(request, pk):
-    _require(request, Action.MANAGE_USERS)
+    require(request.user, Action.MANAGE_USERS)
     member = get_object_or_404(_client_users(request), pk=pk)
     user_reactivate(user=member)
     messages.success(request, f"{member.email} is active again.")

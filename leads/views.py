@@ -3,7 +3,6 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import StreamingHttpResponse
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients.queue import queue_after_commit
-from clients.roles import Action, can
+from clients.roles import Action, require
 from leads.exports import export_stream
 from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
 from leads.importer import ImportFileError
@@ -33,11 +32,6 @@ from leads.suppressions import opt_out_list_import, suppression_add, suppression
 from leads.tasks import import_upload
 
 PAGE_SIZE = 50
-
-
-def _require(request, action: Action) -> None:
-    if not can(request.user, action):
-        raise PermissionDenied("Your role does not allow this.")
 
 
 @login_required
@@ -96,7 +90,7 @@ def lead_list(request):
 @login_required
 def lead_export(request):
     """The filtered lead list (or one dataset) as CSV, streamed; a copy is kept in exports storage."""
-    _require(request, Action.EXPORT_LEADS)
+    require(request.user, Action.EXPORT_LEADS)
     filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
     response = StreamingHttpResponse(
         export_stream(_filtered_leads(request), filename=filename), content_type="text/csv; charset=utf-8"
@@ -110,7 +104,7 @@ def lead_export(request):
 
 @login_required
 def import_start(request):
-    _require(request, Action.IMPORT_LEADS)
+    require(request.user, Action.IMPORT_LEADS)
     datasets = datasets_visible_to(request.user).filter(archived=False).order_by("name")
     form = UploadForm(
         request.POST or None, request.FILES or None, datasets=datasets, initial={"dataset": request.GET.get("dataset")}
@@ -130,7 +124,7 @@ def import_start(request):
 
 @login_required
 def import_mapping(request, pk):
-    _require(request, Action.IMPORT_LEADS)
+    require(request.user, Action.IMPORT_LEADS)
     upload = upload_for(request.user, pk)
     if upload.status != Upload.Status.MAPPING:
         return redirect("import_detail", pk=upload.pk)
@@ -146,7 +140,7 @@ def import_mapping(request, pk):
 
 @login_required
 def import_preview_view(request, pk):
-    _require(request, Action.IMPORT_LEADS)
+    require(request.user, Action.IMPORT_LEADS)
     upload = upload_for(request.user, pk)
     if upload.status != Upload.Status.MAPPING:
         return redirect("import_detail", pk=upload.pk)
@@ -175,7 +169,7 @@ def import_preview_view(request, pk):
 @login_required
 @require_POST
 def import_run(request, pk):
-    _require(request, Action.IMPORT_LEADS)
+    require(request.user, Action.IMPORT_LEADS)
     upload = upload_for(request.user, pk)
     if upload.status != Upload.Status.MAPPING:
         messages.warning(request, "This file has been imported already.")
@@ -213,7 +207,7 @@ def _percent(progress: dict) -> int:
 
 @login_required
 def suppression_list(request):
-    _require(request, Action.MANAGE_SUPPRESSIONS)
+    require(request.user, Action.MANAGE_SUPPRESSIONS)
     add_form = SuppressionForm(request.POST if "add" in request.POST else None)
     upload_form = OptOutUploadForm(request.POST if "upload" in request.POST else None, request.FILES or None)
     if request.method == "POST" and "add" in request.POST and add_form.is_valid():
@@ -268,7 +262,7 @@ def suppression_list(request):
 @login_required
 @require_POST
 def suppression_delete(request, pk):
-    _require(request, Action.MANAGE_SUPPRESSIONS)
+    require(request.user, Action.MANAGE_SUPPRESSIONS)
     suppression = Suppression.objects.filter(pk=pk).first()
     if suppression:
         suppression_remove(phone_number=suppression.phone_number)
