@@ -9,10 +9,11 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
-from campaigns import content
+from campaigns import content, pacing
 from campaigns.models import Conversation, Message
 from campaigns.schedule import in_quiet_hours, is_open, window_from_settings
 from campaigns.services import campaign_complete, sending_number
@@ -25,20 +26,24 @@ STEPS = ("M1", "M2", "M3")
 STUCK_PENDING = timedelta(minutes=5)
 STUCK_SENDING = timedelta(minutes=5)
 MAX_PER_TICK = 10_000  # with no limit set, still a bounded batch per tick
-RATE_WINDOWS = (
-    ("messages_per_minute", timedelta(minutes=1)),
-    ("messages_per_hour", timedelta(hours=1)),
-    ("messages_per_day", timedelta(days=1)),
-)
+
+
+def tick_every() -> timedelta:
+    return timedelta(seconds=settings.DBR_CADENCE_TICK_SECONDS)
 
 
 @dataclass
 class TickResult:
     locked_out: bool = False
     queued: list = field(default_factory=list)  # message ids to send after commit
+    not_before: dict = field(default_factory=dict)  # message id → its planned send time, when later than the tick
     resend: list = field(default_factory=list)  # pending messages due again (retries, lost tasks)
     reconcile: list = field(default_factory=list)  # unknown messages to look up at the provider
     completed: list = field(default_factory=list)
+
+    def to_send(self, at: datetime) -> list:
+        """The messages to send at `at`: queued or due again, and not planned for later."""
+        return [pk for pk in [*self.queued, *self.resend] if self.not_before.get(pk, at) <= at]
 
 
 def _lock_key(schema_name: str) -> int:
@@ -86,28 +91,34 @@ def _tick_dataset(dataset: Dataset, client: Client, at: datetime, result: TickRe
     open_now = is_open(window, at)
     if not open_now and (options.delay_respect_sending_hours or in_quiet_hours(at, window.tz)):
         return
-    budget = rate_budget(options, at)
-    if budget <= 0:
+    plan = _send_plan(options, at)
+    if not plan:
         return
     due = Lead.objects.filter(dataset=dataset, due_at__lte=at)
     if not open_now:
         due = due.filter(next_step__in=["M2", "M3"])  # outside the window only follow-ups may go
-    leads = list(due.order_by("due_at").select_for_update(skip_locked=True)[:budget])
+    leads = list(due.order_by("due_at").select_for_update(skip_locked=True)[: len(plan)])
     suppressed = set(
         Suppression.objects.filter(phone_number__in=[lead.phone_number for lead in leads]).values_list(
             "phone_number", flat=True
         )
     )
+    slots = iter(plan)  # each text queued takes the next planned send time
     for lead in leads:
-        message = _queue(lead, dataset, options, client, at, suppressed)
+        message = _queue(lead, dataset, options, client, at, suppressed, not_before=lambda: next(slots))
         if message:
-            result.queued.append(message.pk)
-    room = budget - len(leads)
-    if open_now and room > 0:
-        for lead in _nudge_due(dataset, options, at)[:room]:
-            message = _queue_nudge(lead, dataset, options, client, at)
+            _planned(result, message, at)
+    if open_now:
+        for lead in _nudge_due(dataset, options, at)[: len(plan) - len(leads)]:
+            message = _queue_nudge(lead, dataset, options, client, at, not_before=lambda: next(slots))
             if message:
-                result.queued.append(message.pk)
+                _planned(result, message, at)
+
+
+def _planned(result: TickResult, message: Message, at: datetime) -> None:
+    result.queued.append(message.pk)
+    if message.next_attempt_at > at:
+        result.not_before[message.pk] = message.next_attempt_at
 
 
 CONTACTED = ["CONTACTED_1", "CONTACTED_2", "CONTACTED_3"]
@@ -133,12 +144,21 @@ def _nudge_due(dataset: Dataset, options: CampaignSettings, at: datetime):
     return _waiting_for_nudge(dataset, options).filter(last_message_at__lte=cutoff).order_by("last_message_at")
 
 
-def _queue_nudge(lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime):
+def _queue_nudge(
+    lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime, *, not_before
+) -> Message | None:
     """The silence nudge, sent once per lead when enabled."""
     if Suppression.objects.filter(phone_number=lead.phone_number).exists():
         return None
     message = _outbox_message(
-        lead, dataset, options, client, at, template=options.silence_nudge_message, message_type=Message.Type.NURTURE
+        lead,
+        dataset,
+        options,
+        client,
+        at,
+        template=options.silence_nudge_message,
+        message_type=Message.Type.NURTURE,
+        not_before=not_before(),
     )
     events.message_queued(lead, message_id=message.pk, step="nudge")
     return message
@@ -153,28 +173,17 @@ def _has_work(dataset: Dataset) -> bool:
     )
 
 
-def rate_budget(options: CampaignSettings, at: datetime, *, moment: str = "queued_at") -> int:
-    """How many more messages these settings allow now (sliding windows, DESIGN §4).
-
-    Checked when queueing (`queued_at`) and again at pending → sending (`sending_at`).
-    """
-    budget = MAX_PER_TICK
-    for attribute, span in RATE_WINDOWS:
-        limit = getattr(options, attribute)
-        if limit is None:
-            continue
-        used = (
-            Message.objects.filter(
-                lead__dataset__campaign_settings=options,
-                direction="outbound",
-                **{f"{moment}__gt": at - span, f"{moment}__lte": at},
-            )
-            # Refused before any attempt (suppressed, no longer eligible): it never left.
-            .exclude(status="failed", attempts=0)
-            .count()
-        )
-        budget = min(budget, limit - used)
-    return max(budget, 0)
+def _send_plan(options: CampaignSettings, at: datetime) -> list[datetime]:
+    """When each text queued now may go, up to the next tick, within the rate limits (DESIGN §4)."""
+    if not pacing.limits(options):
+        return [at] * MAX_PER_TICK
+    horizon = at + tick_every()
+    ahead, latest = pacing.waiting(options, horizon)
+    room = min(limit for limit, _ in pacing.limits(options)) - ahead
+    if room <= 0:
+        return []
+    planned = pacing.slots(options, at, waiting=ahead, latest=latest, count=room)
+    return [slot for slot in planned if slot and slot < horizon]
 
 
 def _ineligible_reason(lead: Lead, suppressed: set[str]) -> str | None:
@@ -216,8 +225,10 @@ def _outbox_message(
     *,
     template: str,
     message_type: str,
+    not_before: datetime,
 ) -> Message:
-    """A pending outbound row with the template rendered for the lead (opt-out line appended if set)."""
+    """A pending outbound row with the template rendered for the lead (opt-out line appended if set),
+    to be sent at `not_before` (the tick's plan under the rate limits)."""
     body = content.with_opt_out(
         content.render(
             template,
@@ -241,12 +252,19 @@ def _outbox_message(
         to_number=lead.phone_number,
         status="pending",
         queued_at=at,
-        next_attempt_at=at,
+        next_attempt_at=not_before,
     )
 
 
 def _queue(
-    lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime, suppressed: set[str]
+    lead: Lead,
+    dataset: Dataset,
+    options: CampaignSettings,
+    client: Client,
+    at: datetime,
+    suppressed: set[str],
+    *,
+    not_before,
 ) -> Message | None:
     step = lead.next_step
     reason = _ineligible_reason(lead, suppressed)
@@ -259,7 +277,9 @@ def _queue(
         return None
     try:
         with transaction.atomic():
-            message = _outbox_message(lead, dataset, options, client, at, template=template, message_type=step)
+            message = _outbox_message(
+                lead, dataset, options, client, at, template=template, message_type=step, not_before=not_before()
+            )
     except IntegrityError:
         message = None  # this step was queued before: the outbox constraint keeps it once
     Lead.objects.filter(pk=lead.pk).update(due_at=None)
@@ -282,8 +302,11 @@ def _sweep(at: datetime, result: TickResult) -> None:
             :1000
         ]
     )
+    # Retries, and texts planned or held back for later (rate limit, window) whose time has come.
+    # Under Celery their own delayed task usually comes first; a second task finds them sent.
     result.resend += list(
-        Message.objects.filter(status="pending", next_attempt_at__lte=at, attempts__gt=0)
+        Message.objects.filter(status="pending", next_attempt_at__lte=at)
+        .filter(Q(attempts__gt=0) | Q(next_attempt_at__gt=F("queued_at")))
         .exclude(pk__in=result.resend)
         .values_list("pk", flat=True)[:1000]
     )

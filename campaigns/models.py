@@ -89,6 +89,9 @@ class Message(TimestampedModel):
     # Outbox bookkeeping (DESIGN §4 mechanics): tries so far and when to look again.
     queued_at = models.DateTimeField(null=True, blank=True)
     sending_at = models.DateTimeField(null=True, blank=True, help_text="When the last send attempt began.")
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider answered (or the call gave up on) the last send attempt."
+    )
     attempts = models.IntegerField(default=0)
     unknown_count = models.IntegerField(default=0, help_text="Times the outcome of a send was unknown.")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -122,6 +125,11 @@ class Message(TimestampedModel):
                 condition=Q(status__in=["pending", "sending", "unknown"]),
             ),
             models.Index(fields=["queued_at"], name="idx_messages_queued_at", condition=Q(direction="outbound")),
+            models.Index(
+                fields=["sending_at"],
+                name="idx_messages_sending_at",
+                condition=Q(direction="outbound", sending_at__isnull=False),
+            ),
             models.Index(
                 fields=["ai_feedback_status"],
                 name="idx_messages_ai_feedback_st",

@@ -7,12 +7,13 @@ provider's own list. Nothing is ever resent blindly.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
 
-from campaigns.cadence import rate_budget
+from campaigns import pacing
 from campaigns.models import Conversation, Message, MessageStatusEvent
 from campaigns.schedule import due_after, may_send, next_send_time, validity_period, window_from_settings
 from campaigns.services import campaign_pause
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=5))
 RECONCILE_AFTER = timedelta(minutes=2)
-RATE_WAIT = timedelta(seconds=20)
 CADENCE = ("M1", "M2", "M3")
 WINDOWED = (*CADENCE, "nurture")  # messages the campaign sends on its own: window and eligibility apply
 FLAG_CODES = {
@@ -43,6 +43,7 @@ def status_callback_url(message: Message) -> str:
 
 def message_send(*, message_id, at: datetime, transport: Transport | None = None) -> str:
     """Sends one pending message; returns what happened, in a word, for logs and tests."""
+    started = time.monotonic()
     message, outcome = _claim(message_id, at)
     if message is None:
         return outcome
@@ -56,9 +57,14 @@ def message_send(*, message_id, at: datetime, transport: Transport | None = None
             validity_period=_validity(message, at),
         )
     except TransportError as exc:
-        return _failed_attempt(message, exc, at)
-    _record_sent(message, sid=result.sid, provider_status=result.status, at=at)
+        return _failed_attempt(message, exc, at, answered_at=_answered(at, started))
+    _record_sent(message, sid=result.sid, provider_status=result.status, at=at, answered_at=_answered(at, started))
     return "sent"
+
+
+def _answered(at: datetime, started: float) -> datetime:
+    """The injected clock moved on by the time the provider took: the rate limits count to this instant."""
+    return at + timedelta(seconds=time.monotonic() - started)
 
 
 def _already_at_provider(message: Message, at: datetime) -> bool:
@@ -80,6 +86,8 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
         )
         if message is None or message.status != Message.Status.PENDING:
             return None, "not pending"
+        if message.next_attempt_at and message.next_attempt_at > at:
+            return None, "not yet due"  # planned for later: its own task or a later tick sends it
         if message.attempts and _already_at_provider(message, at):
             return None, "found"
         lead, dataset = message.lead, message.lead.dataset
@@ -102,9 +110,12 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
                 later = next_send_time(window, at, step=step, respect_sending_hours=respect)
                 Message.objects.filter(pk=message.pk).update(next_attempt_at=later)
                 return None, "outside the window"
-            if rate_budget(dataset.campaign_settings, at, moment="sending_at") <= 0:
-                Message.objects.filter(pk=message.pk).update(next_attempt_at=at + RATE_WAIT)
-                return None, "rate limited"
+            if pacing.limits(dataset.campaign_settings):
+                pacing.lock(dataset.campaign_settings)  # one claim at a time may take the last slot
+                free = pacing.next_free(dataset.campaign_settings, at)
+                if free > at:
+                    Message.objects.filter(pk=message.pk).update(next_attempt_at=free)
+                    return None, "rate limited"
         message.status, message.sending_at = Message.Status.SENDING, at
         message.attempts += 1  # the row is locked: no concurrent increment
         message.save(update_fields=["status", "sending_at", "attempts", "updated_at"])
@@ -139,7 +150,8 @@ def _give_up(message: Message, at: datetime, reason: str, code: str | None = Non
     events.message_failed(message.lead, message_id=message.pk, error_code=code, reason=reason)
 
 
-def _failed_attempt(message: Message, exc: TransportError, at: datetime) -> str:
+def _failed_attempt(message: Message, exc: TransportError, at: datetime, *, answered_at: datetime) -> str:
+    Message.objects.filter(pk=message.pk).update(answered_at=answered_at)
     if exc.kind == "retry":
         if message.attempts >= MAX_ATTEMPTS:
             _give_up(message, at, f"Not sent after {message.attempts} tries: {exc}")
@@ -185,10 +197,14 @@ def _permanent(message: Message, exc: TransportError, at: datetime) -> None:
         )
 
 
-def _record_sent(message: Message, *, sid: str, provider_status: str | None, at: datetime) -> None:
+def _record_sent(
+    message: Message, *, sid: str, provider_status: str | None, at: datetime, answered_at: datetime | None = None
+) -> None:
     """The transport accepted it: the message is sent and the lead moves on (DESIGN §4 'Contacted')."""
+    answered = {"answered_at": answered_at} if answered_at else {}
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
+            **answered,
             status=Message.Status.SENT,
             twilio_sid=sid,
             twilio_status=provider_status,

@@ -1,6 +1,7 @@
 """Celery tasks: they load by id, take the clock, and call a service (STYLE.md)."""
 
 import logging
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.db import connection
@@ -8,10 +9,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from campaigns.cadence import tick
+from campaigns.models import Message
 from campaigns.sending import message_reconcile, message_send
 from clients.models import Client
 
 log = logging.getLogger(__name__)
+MAX_DELAY = timedelta(minutes=5)  # no long countdowns: Redis re-delivers them after its visibility timeout
 
 
 @shared_task(ignore_result=True)
@@ -31,17 +34,28 @@ def tick_all() -> int:
 @shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
 def tick_client() -> None:
     result = tick(at=timezone.now())
-    schema = connection.schema_name
     for message_id in [*result.queued, *result.resend]:
-        send_message.apply_async(args=[str(message_id)], headers={"_schema_name": schema})
+        _send_at(message_id, result.not_before.get(message_id))
     for message_id in result.reconcile:
-        reconcile_message.apply_async(args=[str(message_id)], headers={"_schema_name": schema})
+        reconcile_message.apply_async(args=[str(message_id)], headers={"_schema_name": connection.schema_name})
 
 
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
 def send_message(message_id: str) -> None:
     outcome = message_send(message_id=message_id, at=timezone.now())
     log.info("Message %s: %s", message_id, outcome)
+    if outcome in ("rate limited", "outside the window"):
+        # This send put the message off: it alone follows up, so one message never has two chains.
+        later = Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
+        if later and later - timezone.now() <= MAX_DELAY:
+            _send_at(message_id, later)
+
+
+def _send_at(message_id, eta: datetime | None) -> None:
+    """Queues the send, delayed to `eta` if that is later; the tick picks up what is further off (DESIGN §4)."""
+    if eta and eta - timezone.now() > MAX_DELAY:
+        return
+    send_message.apply_async(args=[str(message_id)], eta=eta, headers={"_schema_name": connection.schema_name})
 
 
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)

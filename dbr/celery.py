@@ -1,4 +1,4 @@
-"""The Celery app: tenant-aware tasks, Redis broker, the beat schedule in one place."""
+"""The Celery app: tenant-aware tasks, Redis broker (the beat schedule is CELERY_BEAT_SCHEDULE in settings)."""
 
 import os
 
@@ -15,9 +15,5 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": 3600},
     task_tenant_cache_seconds=30,
-    beat_schedule={
-        "worker-heartbeat": {"task": "dbr.tasks.heartbeat", "schedule": 30.0},
-        "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": 60.0},
-    },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)

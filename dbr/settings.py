@@ -168,6 +168,12 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 DBR_WORKER_HEARTBEAT_KEY = "dbr:worker:heartbeat"
 DBR_WORKER_STALE_SECONDS = 120
+# How often beat runs the cadence tick; each tick plans sends up to the next one.
+DBR_CADENCE_TICK_SECONDS = env_int("DBR_CADENCE_TICK_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "dbr.tasks.heartbeat", "schedule": 30.0},
+    "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": float(DBR_CADENCE_TICK_SECONDS)},
+}
 
 # --- Product settings (DESIGN.md §6) ------------------------------------------
 DBR_SMS_BACKEND = env_str("DBR_SMS_BACKEND", "simulator")

@@ -36,7 +36,7 @@ def _dataset(name="Cadence", leads=3, **settings) -> Dataset:
 def _run(at: datetime) -> dict:
     result = tick(at=at)
     outcomes = {}
-    for message_id in [*result.queued, *result.resend]:
+    for message_id in result.to_send(at):
         outcome = message_send(message_id=message_id, at=at)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     for message_id in result.reconcile:
@@ -121,9 +121,12 @@ def test_a_rate_limit_caps_each_tick(alpha):
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_minute=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
-    assert _run(TUESDAY_10) == {"sent": 2}
-    assert _run(TUESDAY_10 + timedelta(seconds=30)) == {}
-    assert _run(TUESDAY_10 + timedelta(seconds=61)) == {"sent": 2}
+    # Two a minute leave 30 s apart; each tick sends what is due by then.
+    assert _run(TUESDAY_10) == {"sent": 1}
+    assert _run(TUESDAY_10 + timedelta(seconds=20)) == {}
+    assert _run(TUESDAY_10 + timedelta(seconds=30)) == {"sent": 1}
+    assert _run(TUESDAY_10 + timedelta(seconds=61)) == {"sent": 1}
+    assert Message.objects.filter(status="sent").count() == 3
 
 
 @pytest.mark.parametrize(
@@ -386,6 +389,8 @@ def test_the_rate_limit_is_checked_again_when_sending(alpha):
         queued_at=TUESDAY_10,
     )
 
-    outcomes = [message_send(message_id=pk, at=TUESDAY_10) for pk in [*queued, extra.pk]]
+    first, second = queued  # two a minute: the second is planned 30 s on
+    outcomes = [message_send(message_id=pk, at=TUESDAY_10) for pk in (first, extra.pk)]
+    outcomes.append(message_send(message_id=second, at=TUESDAY_10 + timedelta(seconds=30)))
 
     assert outcomes == ["sent", "sent", "rate limited"]

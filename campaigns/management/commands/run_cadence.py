@@ -35,14 +35,15 @@ class Command(BaseCommand):
             return
         outcomes: dict[str, int] = {}
         if not queue_only:
-            for message_id in [*result.queued, *result.resend]:
+            for message_id in result.to_send(at):
                 outcome = message_send(message_id=message_id, at=at)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             for message_id in result.reconcile:
                 outcome = message_reconcile(message_id=message_id, at=at)
                 outcomes[f"reconcile: {outcome}"] = outcomes.get(f"reconcile: {outcome}", 0) + 1
         sent = ", ".join(f"{count} {what}" for what, count in sorted(outcomes.items())) or "nothing sent"
+        later = f" ({len(result.not_before)} planned later by the rate limits)" if result.not_before else ""
         self.stdout.write(
-            f"{client.slug} at {at.isoformat()}: {len(result.queued)} queued; {sent}; "
+            f"{client.slug} at {at.isoformat()}: {len(result.queued)} queued{later}; {sent}; "
             f"{len(result.completed)} campaign(s) completed."
         )
