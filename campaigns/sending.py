@@ -212,11 +212,10 @@ def _record_sent(
             next_attempt_at=None,
             error_message=None,
         )
-        lead = (
-            Lead.objects.select_for_update(of=("self",))
-            .select_related("dataset__campaign_settings")
-            .get(pk=message.lead_id)
-        )
+        # Locked and re-read for what may have changed since the claim; the dataset and its settings
+        # came with the message.
+        lead = Lead.objects.select_for_update().only("dataset_id", *LEAD_PROGRESS_FIELDS).get(pk=message.lead_id)
+        lead.dataset = message.lead.dataset
         if message.message_type in CADENCE:
             _advance(lead, message.message_type, at)
         lead.last_message_at = at
