@@ -5,9 +5,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from campaigns import transports
 from campaigns.cadence import tick
@@ -166,3 +169,35 @@ def test_a_worker_sends_a_planned_text_when_its_slot_frees(tenants, celery_worke
         # Two a minute leave 30 s apart: the other M1 waits for its own slot.
         later = Message.objects.get(message_type="M1", status="pending")
         assert later.next_attempt_at >= now + timedelta(seconds=32)
+
+
+def _most_in_window(moments: list[datetime], span: timedelta) -> int:
+    ordered = sorted(moments)
+    counts = (sum(1 for later in ordered[i:] if later - moment < span) for i, moment in enumerate(ordered))
+    return max(counts, default=0)
+
+
+@hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    per_minute=st.integers(1, 6),
+    per_hour=st.none() | st.integers(2, 15),
+    ticks=st.lists(st.integers(1, 45), min_size=5, max_size=25),
+)
+def test_no_tick_pattern_ever_exceeds_a_limit(alpha, per_minute, per_hour, ticks):
+    with transaction.atomic():
+        dataset = _dataset(leads=30, per_minute=per_minute)
+        CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_hour=per_hour)
+        campaign_start(dataset=dataset, at=TUESDAY_10)
+        at = TUESDAY_10
+        for seconds in ticks:  # ticks at uneven intervals, each sending what is due then
+            at += timedelta(seconds=seconds)
+            for message_id in tick(at=at).to_send(at):
+                message_send(message_id=message_id, at=at)
+        attempts = list(Message.objects.filter(sending_at__isnull=False).values_list("sending_at", "answered_at"))
+        transaction.set_rollback(True)
+
+    assert _most_in_window([s for s, _ in attempts], timedelta(minutes=1)) <= per_minute
+    assert _most_in_window([a for _, a in attempts], timedelta(minutes=1)) <= per_minute
+    if per_hour:
+        assert _most_in_window([s for s, _ in attempts], timedelta(hours=1)) <= per_hour
+    assert attempts  # the first tick always sends one
