@@ -33,7 +33,17 @@ def tick_all() -> int:
 
 @shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
 def tick_client() -> None:
-    result = tick(at=timezone.now())
+    at = timezone.now()
+    client = connection.tenant
+    try:
+        result = tick(at=at)
+    except Exception as exc:
+        # Nothing was queued (the tick is one transaction); the campaign pages show why until one succeeds.
+        Client.objects.filter(pk=client.pk).update(
+            cadence_ran_at=at, cadence_error=f"The cadence run at {at:%H:%M:%S} UTC failed: {type(exc).__name__}: {exc}"
+        )
+        raise
+    Client.objects.filter(pk=client.pk).update(cadence_ran_at=at, cadence_error="")
     for message_id in [*result.queued, *result.resend]:
         _send_at(message_id, result.not_before.get(message_id))
     for message_id in result.reconcile:

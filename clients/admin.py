@@ -34,11 +34,21 @@ class ClientAdmin(NoDeleteAdmin):
         "industry",
         "has_active_campaign",
         "schema_ready",
+        "cadence_ran_at",
         "created_at",
     ]
     list_filter = ["status", "plan", "industry", "has_active_campaign"]
     search_fields = ["company_name", "slug", "company_email"]
-    readonly_fields = ["slug", "schema_name", "schema_ready", "has_active_campaign", "created_at", "updated_at"]
+    readonly_fields = [
+        "slug",
+        "schema_name",
+        "schema_ready",
+        "has_active_campaign",
+        "cadence_ran_at",
+        "cadence_error",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [DomainInline]
 
     def get_queryset(self, request):

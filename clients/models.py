@@ -62,6 +62,9 @@ class Client(TenantMixin, TimestampedModel):
     has_active_campaign = models.BooleanField(default=False)
     # False until provisioning finished; nothing runs for a client that is not ready.
     schema_ready = models.BooleanField(default=False)
+    # The last cadence tick: when it ran, and why it failed (empty when it succeeded), for staff to see.
+    cadence_ran_at = models.DateTimeField(null=True, blank=True)
+    cadence_error = models.TextField(blank=True, default="")
 
     auto_create_schema = True
     auto_drop_schema = False

@@ -394,3 +394,24 @@ def test_the_rate_limit_is_checked_again_when_sending(alpha):
     outcomes.append(message_send(message_id=second, at=TUESDAY_10 + timedelta(seconds=30)))
 
     assert outcomes == ["sent", "sent", "rate limited"]
+
+
+def test_a_failed_tick_is_shown_to_staff_until_one_succeeds(alpha, owner, client, monkeypatch):
+    from campaigns import tasks
+    from clients.models import Client
+
+    def broken(*, at):
+        raise RuntimeError("could not serialize access")
+
+    monkeypatch.setattr(tasks, "tick", broken)
+    with pytest.raises(RuntimeError):
+        tasks.tick_client()
+    client.force_login(owner)
+
+    page = client.get("/campaigns/", HTTP_HOST="alpha.localhost").content.decode()
+
+    assert "Sending is stuck" in page and "RuntimeError: could not serialize access" in page
+    monkeypatch.setattr(tasks, "tick", tick)
+    tasks.tick_client()
+    assert Client.objects.get(slug="alpha").cadence_error == ""
+    assert "Sending is stuck" not in client.get("/campaigns/", HTTP_HOST="alpha.localhost").content.decode()
