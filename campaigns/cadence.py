@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 
 from campaigns import content, pacing
@@ -98,16 +98,9 @@ def _tick_dataset(dataset: Dataset, client: Client, at: datetime, result: TickRe
     if not open_now:
         due = due.filter(next_step__in=["M2", "M3"])  # outside the window only follow-ups may go
     leads = list(due.order_by("due_at").select_for_update(skip_locked=True)[: len(plan)])
-    suppressed = set(
-        Suppression.objects.filter(phone_number__in=[lead.phone_number for lead in leads]).values_list(
-            "phone_number", flat=True
-        )
-    )
     slots = iter(plan)  # each text queued takes the next planned send time
-    for lead in leads:
-        message = _queue(lead, dataset, options, client, at, suppressed, not_before=lambda: next(slots))
-        if message:
-            _planned(result, message, at)
+    for message in _queue_steps(leads, dataset, options, client, at, slots):
+        _planned(result, message, at)
     if open_now:
         for lead in _nudge_due(dataset, options, at)[: len(plan) - len(leads)]:
             message = _queue_nudge(lead, dataset, options, client, at, not_before=lambda: next(slots))
@@ -150,9 +143,12 @@ def _queue_nudge(
     """The silence nudge, sent once per lead when enabled."""
     if Suppression.objects.filter(phone_number=lead.phone_number).exists():
         return None
+    conversation, _ = Conversation.objects.get_or_create(
+        lead=lead, defaults={"dataset": dataset, "started_at": at, "last_message_at": at}
+    )
     message = _outbox_message(
         lead,
-        dataset,
+        conversation,
         options,
         client,
         at,
@@ -160,6 +156,7 @@ def _queue_nudge(
         message_type=Message.Type.NURTURE,
         not_before=not_before(),
     )
+    message.save()
     events.message_queued(lead, message_id=message.pk, step="nudge")
     return message
 
@@ -202,23 +199,23 @@ def _ineligible_reason(lead: Lead, suppressed: set[str]) -> str | None:
     return None
 
 
-def _in_another_cadence(lead: Lead) -> bool:
-    """A number is in at most one running cadence per client (keep_both duplicates)."""
-    return (
-        Lead.objects.filter(
-            phone_number=lead.phone_number,
-            m1_sent_at__isnull=False,
-            next_step__isnull=False,
-            dataset__campaign_status=Dataset.CampaignStatus.ACTIVE,
-        )
-        .exclude(pk=lead.pk)
-        .exists()
-    )
+def _numbers_in_a_cadence(leads: list[Lead]) -> dict[str, set]:
+    """For these leads' numbers: the leads already in a running cadence (M1 sent, a step to come)."""
+    running = Lead.objects.filter(
+        phone_number__in={lead.phone_number for lead in leads},
+        m1_sent_at__isnull=False,
+        next_step__isnull=False,
+        dataset__campaign_status=Dataset.CampaignStatus.ACTIVE,
+    ).values_list("phone_number", "pk")
+    found: dict[str, set] = {}
+    for number, pk in running:
+        found.setdefault(number, set()).add(pk)
+    return found
 
 
 def _outbox_message(
     lead: Lead,
-    dataset: Dataset,
+    conversation: Conversation,
     options: CampaignSettings,
     client: Client,
     at: datetime,
@@ -227,8 +224,8 @@ def _outbox_message(
     message_type: str,
     not_before: datetime,
 ) -> Message:
-    """A pending outbound row with the template rendered for the lead (opt-out line appended if set),
-    to be sent at `not_before` (the tick's plan under the rate limits)."""
+    """An unsaved pending outbound row with the template rendered for the lead (opt-out line appended
+    if set), to be sent at `not_before` (the tick's plan under the rate limits)."""
     body = content.with_opt_out(
         content.render(
             template,
@@ -239,10 +236,7 @@ def _outbox_message(
         ),
         auto_append=options.auto_append_opt_out,
     )
-    conversation, _ = Conversation.objects.get_or_create(
-        lead=lead, defaults={"dataset": dataset, "started_at": at, "last_message_at": at}
-    )
-    return Message.objects.create(
+    return Message(
         conversation=conversation,
         lead=lead,
         content=body,
@@ -256,36 +250,56 @@ def _outbox_message(
     )
 
 
-def _queue(
-    lead: Lead,
-    dataset: Dataset,
-    options: CampaignSettings,
-    client: Client,
-    at: datetime,
-    suppressed: set[str],
-    *,
-    not_before,
-) -> Message | None:
-    step = lead.next_step
-    reason = _ineligible_reason(lead, suppressed)
-    template = getattr(options, f"{(step or 'm0').lower()}_message", None) if step in STEPS else None
-    if reason or not template:
-        Lead.objects.filter(pk=lead.pk).update(due_at=None, next_step=None)
-        return None
-    if step == "M1" and _in_another_cadence(lead):
-        Lead.objects.filter(pk=lead.pk).update(due_at=at + timedelta(days=1))
-        return None
-    try:
-        with transaction.atomic():
-            message = _outbox_message(
-                lead, dataset, options, client, at, template=template, message_type=step, not_before=not_before()
-            )
-    except IntegrityError:
-        message = None  # this step was queued before: the outbox constraint keeps it once
-    Lead.objects.filter(pk=lead.pk).update(due_at=None)
-    if message:
-        events.message_queued(lead, message_id=message.pk, step=step)
-    return message
+def _conversation(lead: Lead, dataset: Dataset, at: datetime) -> Conversation:
+    return Conversation(lead=lead, dataset=dataset, started_at=at, last_message_at=at)
+
+
+def _queue_steps(
+    leads: list[Lead], dataset: Dataset, options: CampaignSettings, client: Client, at: datetime, slots
+) -> list[Message]:
+    """Outbox rows for the due leads' next steps, in a few statements however many leads are due.
+
+    Ineligible leads leave the cadence; an M1 whose number is in another running cadence waits a day;
+    a step already in the outbox is not queued again (the tick's lock makes the check safe, and the
+    unique (lead, message_type) constraint backs it).
+    """
+    if not leads:
+        return []
+    numbers = [lead.phone_number for lead in leads]
+    suppressed = set(Suppression.objects.filter(phone_number__in=numbers).values_list("phone_number", flat=True))
+    in_cadence = _numbers_in_a_cadence([lead for lead in leads if lead.next_step == "M1"])
+    queued_before = set(
+        Message.objects.filter(lead__in=leads, message_type__in=STEPS).values_list("lead_id", "message_type")
+    )
+    leaving, waiting, taken, steps = [], [], [], []
+    for lead in leads:
+        step = lead.next_step
+        template = getattr(options, f"{step.lower()}_message", None) if step in STEPS else None
+        if _ineligible_reason(lead, suppressed) or not template:
+            leaving.append(lead.pk)
+            continue
+        if step == "M1" and in_cadence.get(lead.phone_number, set()) - {lead.pk}:
+            waiting.append(lead.pk)
+            continue
+        taken.append(lead.pk)
+        if (lead.pk, step) not in queued_before:
+            steps.append((lead, step, template))
+    # A reply may have opened a conversation meanwhile: create what is missing, then read them all.
+    Conversation.objects.bulk_create([_conversation(lead, dataset, at) for lead, _, _ in steps], ignore_conflicts=True)
+    conversations = {c.lead_id: c for c in Conversation.objects.filter(lead__in=[lead for lead, _, _ in steps])}
+    messages = [
+        _outbox_message(
+            lead, conversations[lead.pk], options, client, at,
+            template=template, message_type=step, not_before=next(slots),
+        )
+        for lead, step, template in steps
+    ]  # fmt: skip
+    Message.objects.bulk_create(messages)
+    Lead.objects.filter(pk__in=leaving).update(due_at=None, next_step=None)
+    Lead.objects.filter(pk__in=waiting).update(due_at=at + timedelta(days=1))
+    Lead.objects.filter(pk__in=taken).update(due_at=None)
+    events.messages_queued(messages)
+    return messages
 
 
 def _sweep(at: datetime, result: TickResult) -> None:

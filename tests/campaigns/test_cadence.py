@@ -415,3 +415,30 @@ def test_a_failed_tick_is_shown_to_staff_until_one_succeeds(alpha, owner, client
     tasks.tick_client()
     assert Client.objects.get(slug="alpha").cadence_error == ""
     assert "Sending is stuck" not in client.get("/campaigns/", HTTP_HOST="alpha.localhost").content.decode()
+
+
+def test_a_step_already_in_the_outbox_is_not_queued_again(alpha):
+    dataset = _dataset(leads=2)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    first = tick(at=TUESDAY_10)
+    Lead.objects.update(due_at=TUESDAY_10)  # e.g. restored by hand while the M1s still wait
+
+    again = tick(at=TUESDAY_10 + timedelta(minutes=1))
+
+    assert again.queued == [] and len(first.queued) == 2
+    assert Message.objects.count() == 2
+    assert not Lead.objects.filter(due_at__isnull=False).exists()
+
+
+def test_m1_joins_a_conversation_the_lead_already_opened(alpha):
+    from campaigns.models import Conversation
+
+    dataset = _dataset(leads=1)
+    lead = dataset.leads.get()
+    opened = Conversation.objects.create(lead=lead, dataset=dataset)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+
+    (message_id,) = tick(at=TUESDAY_10).queued
+
+    assert Message.objects.get(pk=message_id).conversation_id == opened.pk
+    assert Conversation.objects.count() == 1
