@@ -15,22 +15,9 @@ from campaigns.sending import message_reconcile, message_send
 from campaigns.services import CampaignRefused, campaign_pause, campaign_resume, campaign_start
 from campaigns.transports import LocmemTransport, TransportError
 from leads.models import CampaignSettings, Dataset, Lead, Suppression
-from leads.services import dataset_create
+from tests.campaigns.helpers import NUMBER, campaign_dataset
 
 TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # London is on GMT in December
-NUMBER = "+447700900999"
-
-
-def _dataset(name="Cadence", leads=3, **settings) -> Dataset:
-    dataset = dataset_create(name=name)
-    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
-        twilio_number=NUMBER, messages_per_minute=None, messages_per_hour=None, messages_per_day=None, **settings
-    )
-    Lead.objects.bulk_create(
-        [Lead(dataset=dataset, first_name=f"Lead{n}", phone_number=f"+4477009001{n:02d}") for n in range(leads)]
-    )
-    dataset.refresh_from_db()
-    return dataset
 
 
 def _run(at: datetime) -> dict:
@@ -46,7 +33,7 @@ def _run(at: datetime) -> dict:
 
 
 def test_it_sends_m1_in_the_window_and_schedules_m2(alpha):
-    dataset = _dataset()
+    dataset = campaign_dataset()
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
     assert _run(TUESDAY_10) == {"sent": 3}
@@ -63,7 +50,7 @@ def test_it_sends_m1_in_the_window_and_schedules_m2(alpha):
 
 
 def test_the_whole_cadence_runs_then_the_lead_goes_cold(alpha):
-    dataset = _dataset(leads=1, silence_timeout_days=28)
+    dataset = campaign_dataset(leads=1, silence_timeout_days=28)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     _run(TUESDAY_10)
 
@@ -93,7 +80,7 @@ def test_the_whole_cadence_runs_then_the_lead_goes_cold(alpha):
     ],
 )
 def test_nothing_is_sent_outside_the_window(alpha, at):
-    dataset = _dataset()
+    dataset = campaign_dataset()
     campaign_start(dataset=dataset, at=at)
 
     assert _run(at) == {}
@@ -101,8 +88,8 @@ def test_nothing_is_sent_outside_the_window(alpha, at):
 
 
 def test_follow_ups_wait_for_the_window_or_only_for_quiet_hours(alpha):
-    strict = _dataset(name="Strict", leads=1)
-    loose = _dataset(name="Loose", leads=1, delay_respect_sending_hours=False)
+    strict = campaign_dataset(name="Strict", leads=1)
+    loose = campaign_dataset(name="Loose", leads=1, delay_respect_sending_hours=False)
     Lead.objects.filter(dataset=loose).update(phone_number="+447700900150")
     for dataset in (strict, loose):
         campaign_start(dataset=dataset, at=TUESDAY_10)
@@ -117,7 +104,7 @@ def test_follow_ups_wait_for_the_window_or_only_for_quiet_hours(alpha):
 
 
 def test_a_rate_limit_caps_each_tick(alpha):
-    dataset = _dataset(leads=5)
+    dataset = campaign_dataset(leads=5)
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_minute=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
@@ -140,7 +127,7 @@ def test_a_rate_limit_caps_each_tick(alpha):
     ],
 )
 def test_ineligible_leads_are_never_texted(alpha, change):
-    dataset = _dataset(leads=1)
+    dataset = campaign_dataset(leads=1)
     Lead.objects.update(**change)
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
@@ -150,7 +137,7 @@ def test_ineligible_leads_are_never_texted(alpha, change):
 
 
 def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha):
-    dataset = _dataset(leads=1)
+    dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     result = tick(at=TUESDAY_10)
     Suppression.objects.create(phone_number=Lead.objects.get().phone_number, source="opt_out")
@@ -162,7 +149,7 @@ def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha):
 
 
 def test_a_paused_campaign_sends_nothing_until_resumed(alpha):
-    dataset = _dataset(leads=2)
+    dataset = campaign_dataset(leads=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     campaign_pause(dataset=dataset, at=TUESDAY_10)
 
@@ -172,7 +159,7 @@ def test_a_paused_campaign_sends_nothing_until_resumed(alpha):
 
 
 def test_nothing_is_sent_for_a_paused_client(alpha):
-    dataset = _dataset(leads=1)
+    dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     type(alpha).objects.filter(pk=alpha.pk).update(status="paused")
     connection.tenant.status = "paused"
@@ -183,7 +170,7 @@ def test_nothing_is_sent_for_a_paused_client(alpha):
 
 
 def test_starting_refuses_with_every_reason(alpha):
-    dataset = _dataset()
+    dataset = campaign_dataset()
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
         twilio_number=None, sending_hours_start=None, m1_message="Hi {firstname}", auto_append_opt_out=False
     )
@@ -200,7 +187,7 @@ def test_starting_refuses_with_every_reason(alpha):
 
 
 def test_the_campaign_command_prints_every_reason_and_exits_1(alpha, capsys):
-    dataset = _dataset()
+    dataset = campaign_dataset()
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(twilio_number=None)
 
     with pytest.raises(CommandError, match="could not start"):
@@ -210,7 +197,7 @@ def test_the_campaign_command_prints_every_reason_and_exits_1(alpha, capsys):
 
 
 def test_run_cadence_sends_with_the_injected_clock(alpha, capsys):
-    dataset = _dataset(leads=2)
+    dataset = campaign_dataset(leads=2)
     call_command("campaign", "--client", "alpha", "--dataset", "Cadence", "start", "--at", "2026-12-01T10:00:00Z")
 
     call_command("run_cadence", "--client", "alpha", "--at", "2026-12-01T10:05:00Z")
@@ -222,7 +209,7 @@ def test_run_cadence_sends_with_the_injected_clock(alpha, capsys):
 
 
 def test_run_cadence_queue_only_sends_nothing(alpha):
-    _dataset(leads=2)
+    campaign_dataset(leads=2)
     call_command("campaign", "--client", "alpha", "--dataset", "Cadence", "start", "--at", "2026-12-01T10:00:00Z")
 
     call_command("run_cadence", "--client", "alpha", "--at", "2026-12-01T10:05:00Z", "--queue-only")
@@ -232,7 +219,7 @@ def test_run_cadence_queue_only_sends_nothing(alpha):
 
 
 def test_a_retryable_error_goes_back_to_pending_and_is_sent_once_later(alpha):
-    dataset = _dataset(leads=1)
+    dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     LocmemTransport.fail_next(TransportError("connection refused", kind="retry"))
 
@@ -242,7 +229,7 @@ def test_a_retryable_error_goes_back_to_pending_and_is_sent_once_later(alpha):
 
 
 def test_an_ambiguous_error_is_never_resent_blindly(alpha):
-    dataset = _dataset(leads=1)
+    dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     LocmemTransport.fail_next(TransportError("read timeout", kind="ambiguous"))
 
@@ -252,7 +239,7 @@ def test_an_ambiguous_error_is_never_resent_blindly(alpha):
 
 
 def test_a_permanent_invalid_number_flags_the_lead(alpha):
-    dataset = _dataset(leads=1)
+    dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     LocmemTransport.fail_next(TransportError("invalid", kind="permanent", code="21211"))
 
@@ -264,7 +251,7 @@ def test_a_permanent_invalid_number_flags_the_lead(alpha):
 
 
 def test_an_account_error_pauses_the_campaign_with_the_reason(alpha):
-    dataset = _dataset(leads=2)
+    dataset = campaign_dataset(leads=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     LocmemTransport.fail_next(TransportError("Authenticate", kind="permanent", code="20003", status=401))
 
@@ -279,7 +266,7 @@ def test_two_ticks_at_the_same_moment_queue_once(tenants, committed_db):
     from django_tenants.utils import schema_context
 
     with schema_context("alpha"):
-        dataset = _dataset(leads=20)
+        dataset = campaign_dataset(leads=20)
         campaign_start(dataset=dataset, at=TUESDAY_10)
     barrier = threading.Barrier(2)
     results = []
@@ -317,7 +304,7 @@ def test_beat_ticks_only_clients_running_a_campaign(tenants, db, settings):
 
 
 def test_window_time_is_the_datasets_own(alpha):
-    dataset = _dataset(leads=1, sending_hours_start=time(18, 0), sending_hours_end=time(20, 0))
+    dataset = campaign_dataset(leads=1, sending_hours_start=time(18, 0), sending_hours_end=time(20, 0))
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
     assert _run(TUESDAY_10) == {}
@@ -325,7 +312,7 @@ def test_window_time_is_the_datasets_own(alpha):
 
 
 def test_the_silence_nudge_is_sent_once_when_enabled(alpha):
-    dataset = _dataset(
+    dataset = campaign_dataset(
         leads=1,
         m2_message=None,
         m3_message=None,
@@ -347,7 +334,7 @@ def test_the_silence_nudge_is_sent_once_when_enabled(alpha):
 
 
 def test_a_completed_dataset_archives_itself_after_the_set_days(alpha):
-    dataset = _dataset(leads=1, m2_message=None, m3_message=None)
+    dataset = campaign_dataset(leads=1, m2_message=None, m3_message=None)
     Dataset.objects.filter(pk=dataset.pk).update(auto_archive_after_days=28)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     _run(TUESDAY_10)
@@ -360,7 +347,7 @@ def test_a_completed_dataset_archives_itself_after_the_set_days(alpha):
 
 
 def test_keep_both_duplicates_are_never_in_two_cadences_at_once(alpha):
-    first, second = _dataset(name="One", leads=1), _dataset(name="Two", leads=1)
+    first, second = campaign_dataset(name="One", leads=1), campaign_dataset(name="Two", leads=1)
     assert Lead.objects.values("phone_number").distinct().count() == 1
     campaign_start(dataset=first, at=TUESDAY_10)
     _run(TUESDAY_10)
@@ -373,7 +360,7 @@ def test_keep_both_duplicates_are_never_in_two_cadences_at_once(alpha):
 
 
 def test_the_rate_limit_is_checked_again_when_sending(alpha):
-    dataset = _dataset(leads=3)
+    dataset = campaign_dataset(leads=3)
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_minute=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     queued = tick(at=TUESDAY_10).queued
@@ -418,7 +405,7 @@ def test_a_failed_tick_is_shown_to_staff_until_one_succeeds(alpha, owner, client
 
 
 def test_a_step_already_in_the_outbox_is_not_queued_again(alpha):
-    dataset = _dataset(leads=2)
+    dataset = campaign_dataset(leads=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     first = tick(at=TUESDAY_10)
     Lead.objects.update(due_at=TUESDAY_10)  # e.g. restored by hand while the M1s still wait
@@ -433,7 +420,7 @@ def test_a_step_already_in_the_outbox_is_not_queued_again(alpha):
 def test_m1_joins_a_conversation_the_lead_already_opened(alpha):
     from campaigns.models import Conversation
 
-    dataset = _dataset(leads=1)
+    dataset = campaign_dataset(leads=1)
     lead = dataset.leads.get()
     opened = Conversation.objects.create(lead=lead, dataset=dataset)
     campaign_start(dataset=dataset, at=TUESDAY_10)

@@ -19,22 +19,13 @@ from campaigns.sending import message_send
 from campaigns.services import campaign_start
 from campaigns.tasks import tick_client
 from leads.models import CampaignSettings, Dataset, Lead
-from leads.services import dataset_create
+from tests.campaigns.helpers import NUMBER, campaign_dataset
 
 TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-NUMBER = "+447700900999"
 
 
-def _dataset(leads: int, per_minute: int, **settings) -> Dataset:
-    dataset = dataset_create(name="Paced")
-    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
-        twilio_number=NUMBER, messages_per_minute=per_minute, messages_per_hour=None, messages_per_day=None, **settings
-    )
-    Lead.objects.bulk_create(
-        [Lead(dataset=dataset, first_name=f"Lead{n}", phone_number=f"+4477009002{n:02d}") for n in range(leads)]
-    )
-    dataset.refresh_from_db()
-    return dataset
+def _dataset(leads: int, per_minute: int | None, **settings) -> Dataset:
+    return campaign_dataset(name="Paced", leads=leads, messages_per_minute=per_minute, **settings)
 
 
 def _message(lead: Lead, **fields) -> Message:

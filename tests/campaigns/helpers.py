@@ -1,0 +1,25 @@
+"""Building blocks shared by the cadence tests."""
+
+from leads.models import CampaignSettings, Dataset, Lead
+from leads.services import dataset_create
+
+NUMBER = "+447700900999"  # the campaign's sending number
+
+
+def campaign_dataset(name="Cadence", leads=3, **settings) -> Dataset:
+    """A dataset with `leads` leads and its own settings: the sending number, limits null unless given."""
+    dataset = dataset_create(name=name)
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
+        **{
+            "twilio_number": NUMBER,
+            "messages_per_minute": None,
+            "messages_per_hour": None,
+            "messages_per_day": None,
+            **settings,
+        }
+    )
+    Lead.objects.bulk_create(
+        [Lead(dataset=dataset, first_name=f"Lead{n}", phone_number=f"+4477009001{n:02d}") for n in range(leads)]
+    )
+    dataset.refresh_from_db()
+    return dataset
