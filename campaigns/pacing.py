@@ -66,9 +66,10 @@ def next_free(options: CampaignSettings, at: datetime) -> datetime:
     """When one more text may go: `at` itself, or when the text holding the last slot leaves its window."""
     free = at
     for limit, span in limits(options):
-        ends = _recent_ends(options, at, limit, span)
-        if len(ends) >= limit:
-            free = max(free, ends[0] + span)
+        # The limit-th newest attempt in the window: when it leaves, a slot is free.
+        blocker = _attempts(options, at, span).order_by("-ended").values_list("ended", flat=True)[limit - 1 : limit]
+        if blocker:
+            free = max(free, blocker[0] + span)
     return free
 
 
