@@ -102,7 +102,9 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
                 Lead.objects.filter(pk=lead.pk).update(next_step=None, due_at=None)
                 return None, "ineligible"
             if dataset.campaign_status != Dataset.CampaignStatus.ACTIVE:
-                return None, "campaign not active"  # stays pending; sent when resumed
+                # Stays pending with no time set, so no tick offers it again; resuming sets one.
+                Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
+                return None, "campaign not active"
             window = window_from_settings(dataset.campaign_settings)
             respect = dataset.campaign_settings.delay_respect_sending_hours
             step = message.message_type if message.message_type in CADENCE else "M1"  # a nudge keeps to the window

@@ -429,3 +429,16 @@ def test_m1_joins_a_conversation_the_lead_already_opened(alpha):
 
     assert Message.objects.get(pk=message_id).conversation_id == opened.pk
     assert Conversation.objects.count() == 1
+
+
+def test_texts_queued_before_a_pause_wait_quietly_and_go_after_resume(alpha):
+    dataset = campaign_dataset(leads=2)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    queued = tick(at=TUESDAY_10).queued
+    campaign_pause(dataset=dataset, at=TUESDAY_10)
+
+    assert [message_send(message_id=pk, at=TUESDAY_10) for pk in queued] == ["campaign not active"] * 2
+    assert tick(at=TUESDAY_10 + timedelta(minutes=10)).resend == []  # not offered again while paused
+
+    campaign_resume(dataset=dataset, at=TUESDAY_10 + timedelta(minutes=11))
+    assert _run(TUESDAY_10 + timedelta(minutes=12)) == {"sent": 2}

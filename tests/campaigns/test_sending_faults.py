@@ -13,7 +13,8 @@ from campaigns.models import Message
 from campaigns.sending import message_send
 from campaigns.services import campaign_start
 from leads.models import Lead
-from tests.campaigns.test_cadence import NUMBER, TUESDAY_10, _dataset, _run
+from tests.campaigns.helpers import NUMBER, campaign_dataset
+from tests.campaigns.test_cadence import TUESDAY_10, _run
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def fake_twilio(fake_twilio):
 
 
 def _queued_message(at=TUESDAY_10) -> Message:
-    campaign_start(dataset=_dataset(leads=1), at=at)
+    campaign_start(dataset=campaign_dataset(leads=1), at=at)
     _run_queue_only(at)
     return Message.objects.get()
 
@@ -105,7 +106,7 @@ def test_a_worker_killed_mid_send_is_reconciled_not_resent(tenants, fake_twilio,
     now = timezone.now()
     fake_twilio.clock = timezone.now
     with schema_context("alpha"):
-        lead = _dataset(leads=1).leads.get()
+        lead = campaign_dataset(leads=1).leads.get()
         conversation = Conversation.objects.create(lead=lead, dataset=lead.dataset)
         # A staff reply: no sending window applies, so the worker's real clock may send it now.
         message = Message.objects.create(
