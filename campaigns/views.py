@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Case, Count, Value, When
+from django.db.models import Case, Count, Min, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -232,6 +232,7 @@ def _campaign_page(request, dataset, *, form=None, refused=None, test_form=None)
     data = form.data if form.is_bound else None
     lead_counts = dataset.leads.values_list("contact_status").annotate(n=Count("pk")).order_by()
     message_counts = Message.objects.filter(lead__dataset=dataset).values_list("status").annotate(n=Count("pk"))
+    next_send = Message.objects.filter(lead__dataset=dataset, status="pending").aggregate(at=Min("next_attempt_at"))
     return render(
         request,
         "campaigns/detail.html",
@@ -247,6 +248,7 @@ def _campaign_page(request, dataset, *, form=None, refused=None, test_form=None)
             "refused": refused,
             "lead_counts": _labelled(lead_counts.order_by(), Lead.ContactStatus),
             "message_counts": _labelled(message_counts.order_by(), Message.Status),
+            "next_send_at": next_send["at"],
             "templates_form": TemplateChoiceForm(),
             "has_templates": CampaignSettings.objects.filter(is_template=True).exists(),
             "pause_form": PauseForm(),

@@ -563,3 +563,19 @@ def test_it_refuses_a_test_without_a_sending_number(alpha, owner, client, datase
     response = client.post(_url(dataset, "test-send"), {"phone": "07700900456"}, **HOST)
 
     assert "There is no sending number" in response.content.decode() and transports.outbox == []
+
+
+def test_it_says_when_the_next_queued_text_is_planned(alpha, owner, client, dataset):
+    from datetime import UTC, datetime
+
+    from campaigns.cadence import tick
+    from campaigns.services import campaign_start
+
+    tuesday_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    campaign_start(dataset=dataset, at=tuesday_10)
+    assert tick(at=tuesday_10).queued
+    client.force_login(owner)
+
+    page = client.get(_url(dataset), **HOST).content.decode()
+
+    assert 'id="next-send"' in page and "1 Dec 10:00:00" in page
