@@ -109,7 +109,7 @@ HELP = {
     "sending_hours_end": "Local time it closes, e.g. 17:00; must be later than the start (no windows across midnight).",
     "sending_timezone": "An IANA time zone name, e.g. Europe/London (handles GMT/BST).",
     "bank_holiday_region": "Skip that region's bank holidays.",
-    "messages_per_minute": "At most this many cadence texts in any 60 seconds.",
+    "messages_per_minute": "At most this many cadence texts in any 60 seconds, sent evenly spaced through the minute.",
     "messages_per_hour": "At most this many in any 60 minutes.",
     "messages_per_day": "At most this many in any 24 hours.",
     "ai_response_enabled": "Sophie answers replies. Off: every reply waits for a person.",
