@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from campaigns import pacing
 from campaigns.models import Conversation, Message, MessageStatusEvent
@@ -81,6 +81,7 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("lead", "lead__dataset", "lead__dataset__campaign_settings")
+            .annotate(suppressed=Exists(Suppression.objects.filter(phone_number=OuterRef("to_number"))))
             .filter(pk=message_id)
             .first()
         )
@@ -91,7 +92,7 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
         if message.attempts and _already_at_provider(message, at):
             return None, "found"
         lead, dataset = message.lead, message.lead.dataset
-        if Suppression.objects.filter(phone_number=message.to_number).exists():
+        if message.suppressed:
             _give_up(message, at, "Not sent: the number was suppressed after the message was queued.")
             Lead.objects.filter(pk=lead.pk).update(next_step=None, due_at=None)
             return None, "suppressed"
