@@ -21,7 +21,7 @@ from campaigns.status import message_callback_sid, message_status_catch_up
 from campaigns.transports import Transport, TransportError, get_transport
 from clients.access import client_url, current_client
 from leads import events
-from leads.models import Dataset, Lead, Suppression
+from leads.models import CampaignSettings, Dataset, Lead, Suppression
 from leads.suppressions import suppression_add
 
 log = logging.getLogger(__name__)
@@ -75,12 +75,30 @@ def _already_at_provider(message: Message, at: datetime) -> bool:
     return bool(sid)
 
 
+def _claim_fields() -> list[str]:
+    """What a send reads: the whole message and settings, and of the lead and dataset only what the
+    checks need (a narrower SELECT is a good part of a send's cost)."""
+    settings_fields = CampaignSettings._meta.concrete_fields
+    return [
+        *(field.name for field in Message._meta.concrete_fields),
+        *(f"lead__{name}" for name in LEAD_CHECKED),
+        "lead__dataset__campaign_status",
+        "lead__dataset__campaign_settings",
+        *(f"lead__dataset__campaign_settings__{field.name}" for field in settings_fields),
+    ]
+
+
+LEAD_CHECKED = ["dataset", "manual_mode", "archived", "sms_capable", "reply_received_at", "contact_status"]
+CLAIM_FIELDS = _claim_fields()
+
+
 def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
     """pending → sending in its own committed transaction, after every last-moment check."""
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("lead", "lead__dataset", "lead__dataset__campaign_settings")
+            .only(*CLAIM_FIELDS)
             .annotate(suppressed=Exists(Suppression.objects.filter(phone_number=OuterRef("to_number"))))
             .filter(pk=message_id)
             .first()
