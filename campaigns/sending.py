@@ -75,6 +75,9 @@ def _already_at_provider(message: Message, at: datetime) -> bool:
     return bool(sid)
 
 
+LEAD_CHECKED = ["dataset", "manual_mode", "archived", "sms_capable", "reply_received_at", "contact_status"]
+
+
 def _claim_fields() -> list[str]:
     """What a send reads: the whole message and settings, and of the lead and dataset only what the
     checks need (a narrower SELECT is a good part of a send's cost)."""
@@ -88,7 +91,6 @@ def _claim_fields() -> list[str]:
     ]
 
 
-LEAD_CHECKED = ["dataset", "manual_mode", "archived", "sms_capable", "reply_received_at", "contact_status"]
 CLAIM_FIELDS = _claim_fields()
 
 
@@ -120,6 +122,9 @@ def _claim(message_id, at: datetime) -> tuple[Message | None, str]:
                 _give_up(message, at, f"Not sent: {reason}.")
                 Lead.objects.filter(pk=lead.pk).update(next_step=None, due_at=None)
                 return None, "ineligible"
+            if dataset.campaign_status == Dataset.CampaignStatus.COMPLETED:
+                _give_up(message, at, "Not sent: the campaign ended before it could go.")
+                return None, "campaign ended"
             if dataset.campaign_status != Dataset.CampaignStatus.ACTIVE:
                 # Stays pending with no time set, so no tick offers it again; resuming sets one.
                 Message.objects.filter(pk=message.pk).update(next_attempt_at=None)

@@ -442,3 +442,17 @@ def test_texts_queued_before_a_pause_wait_quietly_and_go_after_resume(alpha):
 
     campaign_resume(dataset=dataset, at=TUESDAY_10 + timedelta(minutes=11))
     assert _run(TUESDAY_10 + timedelta(minutes=12)) == {"sent": 2}
+
+
+def test_a_text_still_queued_when_the_campaign_ends_is_failed_with_the_reason(alpha):
+    from campaigns.services import campaign_complete
+
+    dataset = campaign_dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    (queued,) = tick(at=TUESDAY_10).queued
+    campaign_complete(dataset=dataset, at=TUESDAY_10)
+
+    assert message_send(message_id=queued, at=TUESDAY_10) == "campaign ended"
+    message = Message.objects.get(pk=queued)
+    assert message.status == "failed" and "campaign ended" in message.error_message
+    assert transports.outbox == []
