@@ -57,7 +57,7 @@ def send_message(message_id: str) -> None:
     if outcome in ("rate limited", "outside the window"):
         # This send put the message off: it alone follows up, so one message never has two chains.
         later = Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
-        if later and later - timezone.now() <= MAX_DELAY:
+        if later:
             _send_at(message_id, later)
 
 
