@@ -124,23 +124,26 @@ def test_concurrent_claims_never_take_more_than_the_limit(tenants, committed_db)
     assert len(transports.outbox) == 3
 
 
-def _afternoon_zone(now: datetime) -> str:
-    """A fixed-offset zone where it is about 14:00 now, clear of quiet hours whenever the test runs."""
+def _open_now(dataset: Dataset, now: datetime) -> Dataset:
+    """Its window open all day, every day, in a fixed-offset zone where it is about 14:00 now (clear of
+    quiet hours whenever the test runs)."""
     offset = (14 - now.hour + 12) % 24 - 12  # -12..+11 hours
-    return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-3 is UTC+3
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
+        sending_timezone=f"Etc/GMT{-offset:+d}",  # POSIX sign: Etc/GMT-3 is UTC+3
+        sending_days=["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+        sending_hours_start="00:00",
+        sending_hours_end="23:59",
+        bank_holiday_region="",
+    )
+    dataset.refresh_from_db()
+    return dataset
 
 
 def test_a_worker_sends_a_planned_text_when_its_slot_frees(tenants, celery_worker_thread, settings):
     settings.DBR_SMS_BACKEND = "locmem"
     now = timezone.now()
     with schema_context("alpha"):
-        dataset = _dataset(leads=3, per_minute=2, sending_timezone=_afternoon_zone(now))
-        CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
-            sending_days=["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sending_hours_start="00:00",
-            sending_hours_end="23:59",
-            bank_holiday_region="",
-        )
+        dataset = _open_now(_dataset(leads=3, per_minute=2), now)
         history, *due = dataset.leads.order_by("first_name")
         # Two texts answered 58 and 57 s ago fill the minute: the next slot frees 2 s from now.
         for sent_at in (now - timedelta(seconds=58), now - timedelta(seconds=57)):
@@ -192,3 +195,23 @@ def test_no_tick_pattern_ever_exceeds_a_limit(alpha, per_minute, per_hour, ticks
     if per_hour:
         assert _most_in_window([s for s, _ in attempts], timedelta(hours=1)) <= per_hour
     assert attempts  # the first tick always sends one
+
+
+def test_a_send_held_back_by_the_limit_queues_itself_for_when_its_slot_frees(alpha, monkeypatch):
+    from campaigns import tasks
+
+    now = timezone.now()
+    dataset = _open_now(_dataset(leads=2, per_minute=1), now)
+    first, second = dataset.leads.order_by("first_name")
+    _message(first, status="sent", sending_at=now - timedelta(seconds=50), answered_at=now - timedelta(seconds=50))
+    waiting = _message(second, status="pending", message_type="nurture")
+    Dataset.objects.filter(pk=dataset.pk).update(campaign_status="active")
+    queued = []
+    monkeypatch.setattr(tasks.send_message, "apply_async", lambda **kwargs: queued.append(kwargs))
+
+    tasks.send_message(str(waiting.pk))
+
+    waiting.refresh_from_db()
+    assert waiting.status == "pending"
+    assert [call["eta"] for call in queued] == [waiting.next_attempt_at]
+    assert waiting.next_attempt_at == now + timedelta(seconds=10)
