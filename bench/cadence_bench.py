@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from bisect import bisect_left
@@ -30,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from bench import database
 from bench.log import log
-from bench.procs import process_tree
+from bench.procs import Sampler, process_tree
 from bench.report import Result, table
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -370,37 +369,25 @@ def _postgres_pids() -> list[int]:
     return pids
 
 
-class CpuSampler:
+class CpuSampler(Sampler):
     """Every 0.25 s: cumulative CPU seconds of the worker tree, of this process (the fake Twilio) and of
     PostgreSQL (this database's backends), so the busy share between two instants can be read off."""
 
     def __init__(self, worker_pid: int):
+        super().__init__()
         self.worker_pid = worker_pid
         self.samples: list[tuple[float, float, float, float]] = []
-        self._stop = threading.Event()
         self._seen: dict[int, float] = {}  # worker-tree processes: the last CPU seen (they may exit)
         self._seen_postgres: dict[int, float] = {}
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "CpuSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            for pid in process_tree(self.worker_pid):
-                self._seen[pid] = max(self._seen.get(pid, 0.0), _cpu_seconds(pid))
-            for pid in _postgres_pids():  # backends come and go: keep what each one used
-                self._seen_postgres[pid] = max(self._seen_postgres.get(pid, 0.0), _cpu_seconds(pid))
-            self.samples.append(
-                (time.time(), sum(self._seen.values()), _cpu_seconds(os.getpid()), sum(self._seen_postgres.values()))
-            )
-            if self._stop.wait(0.25):
-                return
+    def sample(self) -> None:
+        for pid in process_tree(self.worker_pid):
+            self._seen[pid] = max(self._seen.get(pid, 0.0), _cpu_seconds(pid))
+        for pid in _postgres_pids():  # backends come and go: keep what each one used
+            self._seen_postgres[pid] = max(self._seen_postgres.get(pid, 0.0), _cpu_seconds(pid))
+        self.samples.append(
+            (time.time(), sum(self._seen.values()), _cpu_seconds(os.getpid()), sum(self._seen_postgres.values()))
+        )
 
     def shares(self, start: float, end: float) -> str:
         """Each party's CPU between two instants, as % of one core (the machine has os.cpu_count() cores)."""

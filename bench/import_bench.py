@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unicodedata
 import uuid
 from collections import deque
@@ -31,7 +30,7 @@ from time import perf_counter
 
 from bench import database
 from bench.log import log
-from bench.procs import process_tree
+from bench.procs import Sampler, process_tree
 from bench.report import Result, table
 
 IMPORT_DB = "dbr_bench_import"
@@ -493,32 +492,24 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
-class TreeMemory:
+class TreeMemory(Sampler):
     """Samples a process tree (the import and its parser workers) every 0.2 s: peak summed RSS and PSS.
 
     RSS counts pages the forked workers share with their parent once per process; PSS splits them, so the
     PSS sum is what the tree really occupies."""
 
-    def __init__(self, pid: int, interval: float = 0.2):
-        self.pid, self.interval = pid, interval
+    interval = 0.2
+
+    def __init__(self, pid: int):
+        super().__init__()
+        self.pid = pid
         self.peak_rss_kb = self.peak_pss_kb = self.max_processes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "TreeMemory":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            pids = process_tree(self.pid)
-            self.max_processes = max(self.max_processes, len(pids))
-            self.peak_rss_kb = max(self.peak_rss_kb, sum(_status_kb(pid, "VmRSS") for pid in pids))
-            self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in pids))
+    def sample(self) -> None:
+        pids = process_tree(self.pid)
+        self.max_processes = max(self.max_processes, len(pids))
+        self.peak_rss_kb = max(self.peak_rss_kb, sum(_status_kb(pid, "VmRSS") for pid in pids))
+        self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in pids))
 
 
 @dataclass
