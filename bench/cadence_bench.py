@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from bench import database
 from bench.log import log
 from bench.procs import Sampler, process_tree
-from bench.report import Result, table
+from bench.report import Result, publish, table
 from tests.fakes.twilio_server import FakeTwilio
 
 CADENCE_DB = "dbr_bench_cadence"
@@ -707,10 +707,7 @@ def main(argv: list[str]) -> int:
             results += rate_results(bench_rate(fake, seconds, zone, workdir, args.concurrency))
         pg_version = database.server_version()
         text = header(zone, pg_version, load_at_start, args.quick) + "\n" + table(results) + "\n" + details(sizes)
-        print(text)
-        RESULTS_FILE.parent.mkdir(exist_ok=True)
-        RESULTS_FILE.write_text(text)
-        log(f"table written to {RESULTS_FILE}")
+        publish(text, RESULTS_FILE)
     finally:
         if set_up:
             from django.db import connections

@@ -31,7 +31,7 @@ from time import perf_counter
 from bench import database
 from bench.log import log
 from bench.procs import Sampler, process_tree
-from bench.report import Result, table
+from bench.report import Result, publish, table
 
 IMPORT_DB = "dbr_bench_import"
 REDIS_URL = "redis://127.0.0.1:6379/10"  # import progress only; flushed at the start and the end
@@ -737,10 +737,7 @@ def main(argv: list[str]) -> int:
             results += bench_size(rows, runs, workdir)
         pg_version = database.server_version()
         text = header(sizes, runs, pg_version, load_at_start) + "\n" + table(results) + "\n" + NOTES_TEXT
-        print(text)
-        RESULTS_FILE.parent.mkdir(exist_ok=True)
-        RESULTS_FILE.write_text(text)
-        log(f"table written to {RESULTS_FILE}")
+        publish(text, RESULTS_FILE)
     finally:
         if set_up:
             from django.db import connections

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench import database
 from bench.log import log
-from bench.report import Result, table
+from bench.report import Result, publish, table
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "latest.md"
 FULL_CLIENTS = 200
@@ -51,10 +51,7 @@ def run_all(clients: int) -> list[Result]:
 
 def report(results: list[Result], clients: int, pg_version: str, load_at_start: float) -> None:
     text = header(clients, pg_version, load_at_start) + "\n" + table(results) + "\n"
-    print(text)
-    RESULTS_FILE.parent.mkdir(exist_ok=True)
-    RESULTS_FILE.write_text(text)
-    log(f"table written to {RESULTS_FILE}")
+    publish(text, RESULTS_FILE)
 
 
 def main(argv: list[str]) -> int:

@@ -2,6 +2,9 @@
 
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.log import log
 
 
 @dataclass
@@ -48,3 +51,11 @@ def table(results: list[Result]) -> str:
 
     separator = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
     return "\n".join([line(header), separator, *(line(row) for row in rows)])
+
+
+def publish(text: str, path: Path) -> None:
+    """Prints a benchmark's report and keeps it in bench/results/."""
+    print(text)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    log(f"table written to {path}")

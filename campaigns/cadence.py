@@ -172,11 +172,12 @@ def _has_work(dataset: Dataset) -> bool:
 
 def _send_plan(options: CampaignSettings, at: datetime) -> list[datetime]:
     """When each text queued now may go, up to the next tick, within the rate limits (DESIGN §4)."""
-    if not pacing.limits(options):
+    limits = pacing.limits(options)
+    if not limits:
         return [at] * MAX_PER_TICK
     horizon = at + tick_every()
     ahead, latest = pacing.waiting(options, horizon)
-    room = min(limit for limit, _ in pacing.limits(options)) - ahead
+    room = min(limit for limit, _ in limits) - ahead
     if room <= 0:
         return []
     planned = pacing.slots(options, at, waiting=ahead, latest=latest, count=room)
