@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns.views import campaigns as views
 
 urlpatterns = [
     path("", views.campaign_list, name="campaigns"),

@@ -1,20 +1,17 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
 
-from campaigns import views as campaign_views
+from campaigns.views import leads as lead_page
+from campaigns.views import overview
+from campaigns.views import settings as settings_pages
 from campaigns.webhooks import status_webhook
 from clients.admin_sites import client_admin
 from dbr import views
+from dbr.api import router
 from leads import views as lead_views
-from leads.api import DatasetViewSet, LeadViewSet
-
-router = DefaultRouter()
-router.register("datasets", DatasetViewSet, basename="dataset")
-router.register("leads", LeadViewSet, basename="lead")
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", overview.overview, name="overview"),
     path("", include("clients.urls_accounts")),
     path("healthz", views.healthz, name="healthz"),
     path("datasets/", lead_views.dataset_list, name="datasets"),
@@ -28,17 +25,19 @@ urlpatterns = [
     path("suppressions/<uuid:pk>/delete/", lead_views.suppression_delete, name="suppression_delete"),
     path("leads/", lead_views.lead_list, name="leads"),
     path("leads/export/", lead_views.lead_export, name="lead_export"),
-    path("leads/<uuid:pk>/", campaign_views.lead_detail, name="lead_detail"),
-    path("leads/<uuid:pk>/status/", campaign_views.lead_status, name="lead_status"),
-    path("leads/<uuid:pk>/manual-mode/", campaign_views.lead_manual_mode, name="lead_manual_mode"),
+    path("leads/<uuid:pk>/", lead_page.lead_detail, name="lead_detail"),
+    path("leads/<uuid:pk>/status/", lead_page.lead_status, name="lead_status"),
+    path("leads/<uuid:pk>/manual-mode/", lead_page.lead_manual_mode, name="lead_manual_mode"),
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/twilio/status/", status_webhook, name="twilio_status"),
-    path("settings/", views.settings_home, name="settings"),
-    path("settings/users/", views.settings_users, name="settings_users"),
-    path("settings/users/invite/", views.settings_user_invite, name="settings_user_invite"),
-    path("settings/users/<uuid:pk>/", views.settings_user_edit, name="settings_user_edit"),
-    path("settings/users/<uuid:pk>/suspend/", views.settings_user_suspend, name="settings_user_suspend"),
-    path("settings/users/<uuid:pk>/reactivate/", views.settings_user_reactivate, name="settings_user_reactivate"),
+    path("settings/", settings_pages.settings_home, name="settings"),
+    path("settings/users/", settings_pages.settings_users, name="settings_users"),
+    path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),
+    path("settings/users/<uuid:pk>/", settings_pages.settings_user_edit, name="settings_user_edit"),
+    path("settings/users/<uuid:pk>/suspend/", settings_pages.settings_user_suspend, name="settings_user_suspend"),
+    path(
+        "settings/users/<uuid:pk>/reactivate/", settings_pages.settings_user_reactivate, name="settings_user_reactivate"
+    ),
     path("files/", include("clients.urls")),
     path("admin/", client_admin.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -98,3 +98,9 @@ class LeadViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
             lead_status_change(lead=serializer.instance, status=status, actor=self.request.user, reason="API")
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
+
+# (prefix, viewset, basename): registered with every other app's routes in dbr/api.py's one router.
+ROUTES = [
+    ("datasets", DatasetViewSet, "dataset"),
+    ("leads", LeadViewSet, "lead"),
+]

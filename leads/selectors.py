@@ -4,7 +4,7 @@ It applies the user's `allowed_dataset_ids` (null = all, empty = none) and, for 
 without `can_view_all_leads`, restricts leads to those assigned to them.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from clients.models import User
@@ -42,3 +42,19 @@ def upload_for(user: User, pk) -> Upload:
     return get_object_or_404(
         Upload.objects.filter(dataset__in=datasets_visible_to(user)).select_related("dataset"), pk=pk
     )
+
+
+def lead_totals(leads: QuerySet[Lead]) -> dict[str, int]:
+    """The overview's figures over the leads a user sees."""
+    return leads.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=Q(archived=False)),
+        replied=Count("id", filter=Q(reply_received_at__isnull=False)),
+        hot=Count("id", filter=Q(contact_status="HOT")),
+        booked=Count("id", filter=Q(call_booked=True)),
+        converted=Count("id", filter=Q(contact_status="CONVERTED")),
+    )
+
+
+def latest_replies(leads: QuerySet[Lead], limit: int = 10) -> QuerySet[Lead]:
+    return leads.filter(reply_received_at__isnull=False).order_by("-reply_received_at")[:limit]

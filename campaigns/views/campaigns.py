@@ -1,8 +1,10 @@
+"""Campaign pages: one campaign per dataset — list, settings with live preview, lifecycle, test send."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Case, Count, Min, Value, When
+from django.db.models import Case, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,14 +12,13 @@ from django.views.decorators.http import require_POST
 
 from campaigns.forms import (
     CampaignSettingsForm,
-    LeadStatusForm,
     PauseForm,
     TemplateChoiceForm,
     TestSendForm,
     time_zone_choices,
 )
-from campaigns.models import Message
 from campaigns.preview import STEPS, campaign_test_send, message_previews, sample_lead
+from campaigns.selectors import campaign_figures
 from campaigns.services import ACTIONS, CampaignRefused, sending_number, start_problems
 from campaigns.settings_services import (
     campaign_settings_apply_template,
@@ -27,59 +28,8 @@ from campaigns.settings_services import (
 )
 from campaigns.transports import TransportError
 from clients.roles import Action, can, require
-from leads.models import CampaignSettings, Dataset, Lead
-from leads.selectors import dataset_for, datasets_visible_to, lead_for, lead_timeline, leads_visible_to
-from leads.services import lead_manual_mode_set, lead_status_change
-
-
-@login_required
-def lead_detail(request, pk):
-    lead = lead_for(request.user, pk)
-    thread = Message.objects.filter(lead=lead).order_by("created_at")
-    return render(
-        request,
-        "leads/lead_detail.html",
-        {
-            "lead": lead,
-            "thread": thread,
-            "timeline": lead_timeline(lead)[:100],
-            "nav": "leads",
-            "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
-        },
-    )
-
-
-@login_required
-@require_POST
-def lead_status(request, pk):
-    require(request.user, Action.CHANGE_LEAD_STATUS)
-    lead = lead_for(request.user, pk)
-    form = LeadStatusForm(request.POST)
-    if form.is_valid():
-        lead_status_change(lead=lead, status=form.cleaned_data["contact_status"], actor=request.user)
-        messages.success(request, f"Status set to {lead.get_contact_status_display()}.")
-    else:
-        messages.error(request, "Choose one of the listed statuses.")
-    return redirect("lead_detail", pk=lead.pk)
-
-
-@login_required
-@require_POST
-def lead_manual_mode(request, pk):
-    require(request.user, Action.SET_MANUAL_MODE)
-    lead = lead_for(request.user, pk)
-    enabled = request.POST.get("enabled") == "1"
-    lead_manual_mode_set(lead=lead, enabled=enabled, actor=request.user, now=timezone.now())
-    messages.success(
-        request,
-        "Manual mode on: Sophie and the cadence will not text this lead."
-        if enabled
-        else "Manual mode off: Sophie may reply again.",
-    )
-    return redirect("lead_detail", pk=lead.pk)
-
-
-# --- Campaigns: one per dataset (DESIGN.md §4, §7) ----------------------------------------
+from leads.models import CampaignSettings, Dataset
+from leads.selectors import dataset_for, datasets_visible_to, leads_visible_to
 
 LIFECYCLE_DONE = {
     "start": "Campaign started: M1 goes out inside the sending window.",
@@ -230,9 +180,6 @@ def _campaign_page(request, dataset, *, form=None, refused=None, test_form=None)
         instance=options, editable=editable, preview_url=reverse("campaign_preview", args=[dataset.pk])
     )
     data = form.data if form.is_bound else None
-    lead_counts = dataset.leads.values_list("contact_status").annotate(n=Count("pk")).order_by()
-    message_counts = Message.objects.filter(lead__dataset=dataset).values_list("status").annotate(n=Count("pk"))
-    next_send = Message.objects.filter(lead__dataset=dataset, status="pending").aggregate(at=Min("next_attempt_at"))
     return render(
         request,
         "campaigns/detail.html",
@@ -246,9 +193,7 @@ def _campaign_page(request, dataset, *, form=None, refused=None, test_form=None)
             "time_zones": time_zone_choices(),
             "readiness": start_problems(dataset, request.tenant),
             "refused": refused,
-            "lead_counts": _labelled(lead_counts.order_by(), Lead.ContactStatus),
-            "message_counts": _labelled(message_counts.order_by(), Message.Status),
-            "next_send_at": next_send["at"],
+            **campaign_figures(dataset),
             "templates_form": TemplateChoiceForm(),
             "has_templates": CampaignSettings.objects.filter(is_template=True).exists(),
             "pause_form": PauseForm(),
@@ -256,9 +201,3 @@ def _campaign_page(request, dataset, *, form=None, refused=None, test_form=None)
             "sending_number": sending_number(options, request.tenant),
         },
     )
-
-
-def _labelled(counts, choices) -> list[tuple[str, str, int]]:
-    """(value, label, count) in the order of the choices, non-zero only."""
-    found = dict(counts)
-    return [(value, label, found[value]) for value, label in choices.choices if found.get(value)]
