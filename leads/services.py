@@ -102,3 +102,12 @@ def lead_assign(*, lead: Lead, assignee: User | None, actor: User | None) -> Lea
     lead.save(update_fields=["assigned_to", "updated_at"])
     events.lead_assigned(lead, assignee=assignee, actor=actor)
     return lead
+
+
+def lead_sentiment_set(*, lead: Lead, sentiment: str) -> Lead:
+    if sentiment not in Lead.Sentiment.values:
+        raise ValidationError({"lead_sentiment": f"Unknown sentiment {sentiment!r}."})
+    if lead.lead_sentiment != sentiment:
+        lead.lead_sentiment = sentiment
+        lead.save(update_fields=["lead_sentiment", "updated_at"])
+    return lead

@@ -7,6 +7,9 @@ class SophieConfig(AppConfig):
     def ready(self) -> None:
         from django_tenants.signals import post_schema_sync
 
+        from campaigns.signals import inbound_processed
+        from sophie.receivers import reply_processed
         from sophie.services import seed_client_defaults
 
         post_schema_sync.connect(seed_client_defaults, dispatch_uid="sophie.seed_client_defaults")
+        inbound_processed.connect(reply_processed, dispatch_uid="sophie.reply_processed")
