@@ -105,6 +105,8 @@ class Message(TimestampedModel):
     ai_quality_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     ai_feedback = models.TextField(blank=True, null=True)
     ai_feedback_status = models.TextField(choices=FeedbackStatus.choices, blank=True, null=True)
+    # An inbound reply's reading (opt_out, status, intent, sentiment, confidence, reason), set by Sophie.
+    classification = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "messages"
@@ -155,3 +157,47 @@ class MessageStatusEvent(CreatedModel):
         constraints = [
             models.UniqueConstraint(fields=["twilio_sid", "status"], name="message_status_event_unique"),
         ]
+
+
+class InboundSms(CreatedModel):
+    """One text a lead (or anyone) sent to a client's number, stored before any work is done.
+
+    The webhook writes the row and answers; `process_inbound` turns it into an inbound Message on the
+    lead's conversation. `processed_at` is set by processing only, for every outcome, so a row the
+    broker or a dead worker lost is found again by the sweep.
+    """
+
+    class Outcome(models.TextChoices):
+        MATCHED = "matched", "Matched to a lead"
+        UNMATCHED = "unmatched", "No lead with this number"
+        OPTED_OUT = "opted_out", "Opted out"
+        OPTED_IN = "opted_in", "Opted back in"
+        FOREIGN_TO = "foreign_to", "Sent to a number that is not ours"
+        AUTO_REPLY = "auto_reply", "Carrier auto-reply"
+        ERROR = "error", "Could not be processed"
+
+    message_sid = models.TextField(unique=True)
+    from_number = models.TextField(help_text="E.164 when it is a phone number; as received otherwise.")
+    to_number = models.TextField(blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    media = models.JSONField(default=list, blank=True, help_text="[{url, content_type}] of MMS attachments.")
+    params = models.JSONField(default=dict, help_text="Every parameter Twilio posted.")
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    outcome = models.TextField(choices=Outcome.choices, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_sms")
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_sms"
+    )
+
+    class Meta:
+        db_table = "inbound_sms"
+        indexes = [
+            models.Index(fields=["received_at"], name="idx_inbound_unprocessed", condition=Q(processed_at=None)),
+            models.Index(fields=["from_number", "received_at"], name="idx_inbound_from_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_number} {self.message_sid}"
