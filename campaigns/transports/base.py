@@ -1,7 +1,7 @@
 """What every SMS backend promises: `send` once, `find_sent` to learn whether a send got through.
 
 Every failure leaves as a `TransportError` whose `kind` tells the send task what it may do
-(at most once, see docs/sending.md): retry only when the request cannot have reached the
+(at most once, see docs/transports.md): retry only when the request cannot have reached the
 provider, never resend after an ambiguous failure, give up on a permanent one.
 """
 
