@@ -22,7 +22,7 @@ EXAMPLE_LEAD = SimpleNamespace(
     is_example=True,
 )
 STEPS = ("M1", "M2", "M3")
-# A URL, a bare domain or the booking link field: no link in M1 (recipients distrust a first text with one).
+# A URL, a bare domain or the booking link field: no link in M1 (UK users are told to distrust texts with links).
 _LINK_RE = re.compile(
     r"https?://|\bwww\.|\{\{?\s*booking_link\s*\}?\}|\b[a-z0-9-]+\.(?:co\.uk|org\.uk|com|uk|net|org|io|ly|me|info)\b",
     re.IGNORECASE,

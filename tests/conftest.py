@@ -5,6 +5,8 @@ are provisioned once (committed) and each test's data is rolled back (`db`) or w
 (`committed_db`, for tests where a real worker must see the rows).
 """
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -51,7 +53,7 @@ def tenants(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def sms_outbox() -> LocmemTransport:
+def sms_outbox() -> Iterator[LocmemTransport]:
     """The locmem SMS backend (the tests' default): what was sent, and `fail_next(...)`; fresh for each test."""
     forget_transports()
     yield transport_for("locmem")
