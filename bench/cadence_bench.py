@@ -422,6 +422,7 @@ def bench_send(fake: TimedFakeTwilio, count: int, zone: str, workdir: Path, conc
     from campaigns.cadence import tick
     from campaigns.models import Message
     from campaigns.tasks import send_message
+    from clients.queue import enqueue
 
     sender = "+447400000002"
     at = timezone.now()
@@ -432,7 +433,7 @@ def bench_send(fake: TimedFakeTwilio, count: int, zone: str, workdir: Path, conc
         raise RuntimeError(f"the tick queued {len(result.queued)} messages, expected {count}")
     log(f"send: {count:,} pending messages; queueing their send tasks on {QUEUE} ({REDIS_URL})")
     for message_id in result.queued:
-        send_message.apply_async(args=[str(message_id)], headers={"_schema_name": client.schema_name})
+        enqueue(send_message, str(message_id), after_commit=False)
     log(f"send: starting a Celery worker (prefork, concurrency {concurrency}) on the fake Twilio")
     sessions_before = _sessions()
     started = time.time()
@@ -560,6 +561,7 @@ def bench_rate(fake: TimedFakeTwilio, duration: float, zone: str, workdir: Path,
     from django.utils import timezone
 
     from campaigns.tasks import tick_client
+    from clients.queue import enqueue
 
     sender = "+447400000003"
     now = timezone.now()
@@ -574,7 +576,7 @@ def bench_rate(fake: TimedFakeTwilio, duration: float, zone: str, workdir: Path,
         ticks = 0
         while (slot := started + ticks * every) < started + duration:
             time.sleep(max(0.0, slot - time.time()))
-            tick_client.apply_async(headers={"_schema_name": client.schema_name})
+            enqueue(tick_client, after_commit=False)
             ticks += 1
         time.sleep(max(0.0, started + duration - time.time()))
         ended = time.time()

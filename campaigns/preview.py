@@ -1,4 +1,4 @@
-"""What staff see before a campaign texts anyone: M1–M3 rendered for a sample lead, and a test to their own phone."""
+"""What staff see before a campaign texts anyone: M1–M3 rendered for a sample lead, with warnings and notes."""
 
 import difflib
 import re
@@ -9,10 +9,7 @@ from types import SimpleNamespace
 from django.db.models import QuerySet
 
 from campaigns import content
-from campaigns.services import CampaignRefused, sending_number
-from campaigns.transports import SendResult, get_transport
-from clients.models import Client
-from leads.models import CampaignSettings, Lead, Suppression
+from leads.models import Lead
 
 # Used when a dataset has no lead (yet) the user may see.
 EXAMPLE_LEAD = SimpleNamespace(
@@ -25,7 +22,7 @@ EXAMPLE_LEAD = SimpleNamespace(
     is_example=True,
 )
 STEPS = ("M1", "M2", "M3")
-# A URL, a bare domain or the booking link field: DOMAIN.md says no link in M1.
+# A URL, a bare domain or the booking link field: no link in M1 (UK users are told to distrust texts with links).
 _LINK_RE = re.compile(
     r"https?://|\bwww\.|\{\{?\s*booking_link\s*\}?\}|\b[a-z0-9-]+\.(?:co\.uk|org\.uk|com|uk|net|org|io|ly|me|info)\b",
     re.IGNORECASE,
@@ -141,32 +138,3 @@ def message_preview(
 
 
 _GSM7 = content.GSM7_BASIC | content.GSM7_EXTENDED
-
-
-def campaign_test_send(*, options: CampaignSettings, client: Client, lead, to: str) -> SendResult:
-    """M1 for the sample lead to a staff member's own phone.
-
-    A test: no Message row, no lead or dataset change, no status callback. TransportError
-    leaves as it came for the caller to show.
-    """
-    from_ = sending_number(options, client)
-    problems = []
-    if not from_:
-        problems.append("There is no sending number: set one in these settings or the client's settings.")
-    if not (options.m1_message or "").strip():
-        problems.append("M1 is empty: write it first.")
-    if Suppression.objects.filter(phone_number=to).exists():
-        problems.append(f"{to} is on the suppression list, so nothing is sent to it.")
-    if problems:
-        raise CampaignRefused(problems)
-    body = content.with_opt_out(
-        content.render(
-            options.m1_message,
-            lead=lead,
-            company_name=client.company_name,
-            agent_name=options.agent_name,
-            booking_link=options.cal_booking_link or "",
-        ),
-        auto_append=options.auto_append_opt_out,
-    )
-    return get_transport().send(to=to, from_=from_, body=body, status_callback=None, validity_period=None)

@@ -18,7 +18,8 @@ from campaigns.models import Conversation, Message, MessageStatusEvent
 from campaigns.schedule import due_after, may_send, next_send_time, validity_period, window_from_settings
 from campaigns.services import campaign_pause
 from campaigns.status import message_callback_sid, message_status_catch_up
-from campaigns.transports import Transport, TransportError, get_transport
+from campaigns.transports import get_transport
+from campaigns.transports.base import Transport, TransportError
 from clients.access import client_url, current_client
 from leads import events
 from leads.models import CampaignSettings, Dataset, Lead, Suppression

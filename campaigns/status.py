@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 
 from campaigns.models import Message, MessageStatusEvent
-from campaigns.transports import ACCOUNT_ERROR_CODES
+from campaigns.transports.base import ACCOUNT_ERROR_CODES
 from leads import events
 from leads.models import Dataset, Lead, Suppression
 from leads.suppressions import suppression_add

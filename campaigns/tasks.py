@@ -11,7 +11,9 @@ from django_tenants.utils import schema_context
 from campaigns.cadence import tick
 from campaigns.models import Message
 from campaigns.sending import message_reconcile, message_send
+from campaigns.transports.simulator import post_status_callback  # noqa: F401 (so every worker knows it)
 from clients.models import Client
+from clients.queue import enqueue
 
 log = logging.getLogger(__name__)
 MAX_DELAY = timedelta(minutes=5)  # no long countdowns: Redis re-delivers them after its visibility timeout
@@ -26,7 +28,7 @@ def tick_all() -> int:
     count = 0
     for client in clients:
         with schema_context(client.schema_name):
-            tick_client.apply_async(headers={"_schema_name": client.schema_name})
+            enqueue(tick_client, after_commit=False)
         count += 1
     return count
 
@@ -47,7 +49,7 @@ def tick_client() -> None:
     for message_id in [*result.queued, *result.resend]:
         _send_at(message_id, result.not_before.get(message_id))
     for message_id in result.reconcile:
-        reconcile_message.apply_async(args=[str(message_id)], headers={"_schema_name": connection.schema_name})
+        enqueue(reconcile_message, str(message_id), after_commit=False)
 
 
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
@@ -65,7 +67,7 @@ def _send_at(message_id, eta: datetime | None) -> None:
     """Queues the send, delayed to `eta` if that is later; the tick picks up what is further off (DESIGN §4)."""
     if eta and eta - timezone.now() > MAX_DELAY:
         return
-    send_message.apply_async(args=[str(message_id)], eta=eta, headers={"_schema_name": connection.schema_name})
+    enqueue(send_message, str(message_id), eta=eta, after_commit=False)
 
 
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)

@@ -13,7 +13,6 @@ app.conf.update(
     task_acks_late=False,  # at-most-once: a task is never re-run after a worker crash
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 3600},
     task_tenant_cache_seconds=30,
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clients.queue import queue_after_commit
+from clients.queue import enqueue
 from clients.roles import Action, require
 from leads.exports import export_stream
 from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
@@ -177,7 +177,7 @@ def import_run(request, pk):
     mapping = (upload.errors or {}).get("mapping") or mapping_for(upload, upload.dataset)
     upload.status = Upload.Status.PROCESSING
     upload.save(update_fields=["status"])
-    queue_after_commit(import_upload, str(upload.pk), str(upload.dataset_id), mapping, str(request.user.pk))
+    enqueue(import_upload, str(upload.pk), str(upload.dataset_id), mapping, str(request.user.pk))
     return redirect("import_detail", pk=upload.pk)
 
 

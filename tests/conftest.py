@@ -5,10 +5,14 @@ are provisioned once (committed) and each test's data is rolled back (`db`) or w
 (`committed_db`, for tests where a real worker must see the rows).
 """
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from campaigns.transports import forget_transports, transport_for
+from campaigns.transports.locmem import LocmemTransport
 from clients.models import Client, User
 from clients.services import client_create, public_tenant_ensure
 from tests.utils import wipe_client_data
@@ -46,6 +50,14 @@ def tenants(django_db_setup, django_db_blocker):
         for slug, name in CLIENTS.items():
             made[slug] = Client.objects.filter(slug=slug).first() or client_create(name=name, slug=slug)
         yield made
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox() -> Iterator[LocmemTransport]:
+    """The locmem SMS backend (the tests' default): what was sent, and `fail_next(...)`; fresh for each test."""
+    forget_transports()
+    yield transport_for("locmem")
+    forget_transports()
 
 
 @pytest.fixture(autouse=True)

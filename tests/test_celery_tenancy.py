@@ -1,11 +1,13 @@
 """A task queued in a client's context runs in that client's schema, on a real worker."""
 
 import time
+from datetime import timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from clients.queue import queue_after_commit
+from clients.queue import enqueue
 from leads.models import Dataset, Lead
 from leads.services import dataset_create
 from leads.tasks import recount_dataset_stats
@@ -48,11 +50,27 @@ def test_it_keeps_the_schema_when_queued_on_commit(tenants, celery_worker_proces
 
     with transaction.atomic():
         connection.set_tenant(beta)
-        queue_after_commit(recount_dataset_stats, str(in_beta.pk))
+        enqueue(recount_dataset_stats, str(in_beta.pk))
         # The connection moves on before the commit sends the task.
         connection.set_tenant(alpha)
 
     assert _wait_for_total(beta, in_beta.pk, 1) == 1
+
+
+def test_it_keeps_the_schema_of_a_task_queued_now_with_an_eta(tenants, celery_worker_process):
+    alpha, beta = tenants["alpha"], tenants["beta"]
+    in_alpha = _dataset_with_wrong_stats(alpha, "Queued now")
+    in_beta = _dataset_with_wrong_stats(beta, "Queued now")
+
+    with schema_context(alpha.schema_name):
+        queued = enqueue(
+            recount_dataset_stats, str(in_alpha.pk), eta=timezone.now() + timedelta(seconds=1), after_commit=False
+        )
+
+    assert queued is True
+    assert _wait_for_total(alpha, in_alpha.pk, 1) == 1
+    with schema_context(beta.schema_name):
+        assert Dataset.objects.get(pk=in_beta.pk).total_leads == 99
 
 
 def test_a_real_worker_runs_an_import_in_the_clients_schema(tenants, celery_worker_process):

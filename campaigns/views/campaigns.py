@@ -17,7 +17,7 @@ from campaigns.forms import (
     TestSendForm,
     time_zone_choices,
 )
-from campaigns.preview import STEPS, campaign_test_send, message_previews, sample_lead
+from campaigns.preview import STEPS, message_previews, sample_lead
 from campaigns.selectors import campaign_figures
 from campaigns.services import ACTIONS, CampaignRefused, sending_number, start_problems
 from campaigns.settings_services import (
@@ -26,7 +26,8 @@ from campaigns.settings_services import (
     campaign_settings_save_as_template,
     settings_for_editing,
 )
-from campaigns.transports import TransportError
+from campaigns.test_send import campaign_test_send
+from campaigns.transports.base import TransportError
 from clients.roles import Action, can, require
 from leads.models import CampaignSettings, Dataset
 from leads.selectors import dataset_for, datasets_visible_to, leads_visible_to

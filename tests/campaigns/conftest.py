@@ -1,6 +1,6 @@
 import pytest
 
-from campaigns import transports
+from campaigns.transports import forget_transports
 from tests.fakes.twilio_server import FakeTwilio
 
 
@@ -17,14 +17,7 @@ def fake_twilio(settings):
         yield fake
     finally:
         fake.stop()
-        transports._twilio_transport.cache_clear()  # its connection pool pointed at the stopped server
-
-
-@pytest.fixture(autouse=True)
-def _empty_locmem_outbox():
-    transports.LocmemTransport.reset()
-    yield
-    transports.LocmemTransport.reset()
+        forget_transports()  # the twilio transport's connection pool pointed at the stopped server
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ def live_server_port(committed_db, settings):
 def celery_worker_thread(live_server_port, settings):
     """A real Celery worker consuming the test queue from Redis, in a thread of this process.
 
-    In-process, so it knows every task this process has imported (campaigns.simulator
+    In-process, so it knows every task this process has imported (campaigns.transports.simulator
     included) without relying on autodiscovery. Stopped before the server it calls.
     """
     import redis

@@ -8,12 +8,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from campaigns import transports
 from campaigns.cadence import tick
 from campaigns.models import Message
 from campaigns.sending import message_reconcile, message_send
 from campaigns.services import CampaignRefused, campaign_pause, campaign_resume, campaign_start
-from campaigns.transports import LocmemTransport, TransportError
+from campaigns.transports.base import TransportError
 from leads.models import CampaignSettings, Dataset, Lead, Suppression
 from tests.campaigns.helpers import NUMBER, campaign_dataset
 
@@ -32,14 +31,14 @@ def _run(at: datetime) -> dict:
     return outcomes
 
 
-def test_it_sends_m1_in_the_window_and_schedules_m2(alpha):
+def test_it_sends_m1_in_the_window_and_schedules_m2(alpha, sms_outbox):
     dataset = campaign_dataset()
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
     assert _run(TUESDAY_10) == {"sent": 3}
 
-    assert len(transports.outbox) == 3
-    sent = transports.outbox[0]
+    assert len(sms_outbox.messages) == 3
+    sent = sms_outbox.messages[0]
     assert sent.from_ == NUMBER and "STOP" in sent.body and "Alpha Solar Ltd" in sent.body
     assert sent.status_callback.startswith("http://alpha.localhost") and "message=" in sent.status_callback
     assert 0 < sent.validity_period <= 7 * 3600
@@ -79,15 +78,15 @@ def test_the_whole_cadence_runs_then_the_lead_goes_cold(alpha):
         datetime(2026, 12, 5, 11, 0, tzinfo=UTC),  # Saturday
     ],
 )
-def test_nothing_is_sent_outside_the_window(alpha, at):
+def test_nothing_is_sent_outside_the_window(alpha, at, sms_outbox):
     dataset = campaign_dataset()
     campaign_start(dataset=dataset, at=at)
 
     assert _run(at) == {}
-    assert transports.outbox == []
+    assert sms_outbox.messages == []
 
 
-def test_follow_ups_wait_for_the_window_or_only_for_quiet_hours(alpha):
+def test_follow_ups_wait_for_the_window_or_only_for_quiet_hours(alpha, sms_outbox):
     strict = campaign_dataset(name="Strict", leads=1)
     loose = campaign_dataset(name="Loose", leads=1, delay_respect_sending_hours=False)
     Lead.objects.filter(dataset=loose).update(phone_number="+447700900150")
@@ -100,7 +99,7 @@ def test_follow_ups_wait_for_the_window_or_only_for_quiet_hours(alpha):
 
     _run(evening)
 
-    assert [m.to for m in transports.outbox] == ["+447700900150"]
+    assert [m.to for m in sms_outbox.messages] == ["+447700900150"]
 
 
 def test_a_rate_limit_caps_each_tick(alpha):
@@ -126,17 +125,17 @@ def test_a_rate_limit_caps_each_tick(alpha):
         {"contact_status": "REMOVED"},
     ],
 )
-def test_ineligible_leads_are_never_texted(alpha, change):
+def test_ineligible_leads_are_never_texted(alpha, change, sms_outbox):
     dataset = campaign_dataset(leads=1)
     Lead.objects.update(**change)
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
     _run(TUESDAY_10)
 
-    assert transports.outbox == []
+    assert sms_outbox.messages == []
 
 
-def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha):
+def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha, sms_outbox):
     dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
     result = tick(at=TUESDAY_10)
@@ -144,7 +143,7 @@ def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha):
 
     assert message_send(message_id=result.queued[0], at=TUESDAY_10) == "suppressed"
 
-    assert transports.outbox == []
+    assert sms_outbox.messages == []
     assert Message.objects.get().status == "failed"
 
 
@@ -208,40 +207,40 @@ def test_run_cadence_sends_with_the_injected_clock(alpha, capsys):
     assert dataset.campaign_status == "active"
 
 
-def test_run_cadence_queue_only_sends_nothing(alpha):
+def test_run_cadence_queue_only_sends_nothing(alpha, sms_outbox):
     campaign_dataset(leads=2)
     call_command("campaign", "--client", "alpha", "--dataset", "Cadence", "start", "--at", "2026-12-01T10:00:00Z")
 
     call_command("run_cadence", "--client", "alpha", "--at", "2026-12-01T10:05:00Z", "--queue-only")
 
-    assert transports.outbox == []
+    assert sms_outbox.messages == []
     assert set(Message.objects.values_list("status", flat=True)) == {"pending"}
 
 
-def test_a_retryable_error_goes_back_to_pending_and_is_sent_once_later(alpha):
+def test_a_retryable_error_goes_back_to_pending_and_is_sent_once_later(alpha, sms_outbox):
     dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
-    LocmemTransport.fail_next(TransportError("connection refused", kind="retry"))
+    sms_outbox.fail_next(TransportError("connection refused", kind="retry"))
 
     assert _run(TUESDAY_10) == {"retry": 1}
     assert _run(TUESDAY_10 + timedelta(minutes=1)) == {"sent": 1}
-    assert len(transports.outbox) == 1
+    assert len(sms_outbox.messages) == 1
 
 
-def test_an_ambiguous_error_is_never_resent_blindly(alpha):
+def test_an_ambiguous_error_is_never_resent_blindly(alpha, sms_outbox):
     dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
-    LocmemTransport.fail_next(TransportError("read timeout", kind="ambiguous"))
+    sms_outbox.fail_next(TransportError("read timeout", kind="ambiguous"))
 
     assert _run(TUESDAY_10) == {"unknown": 1}
     assert _run(TUESDAY_10 + timedelta(minutes=1)) == {}  # reconciliation waits two minutes
     assert Message.objects.get().status == "unknown"
 
 
-def test_a_permanent_invalid_number_flags_the_lead(alpha):
+def test_a_permanent_invalid_number_flags_the_lead(alpha, sms_outbox):
     dataset = campaign_dataset(leads=1)
     campaign_start(dataset=dataset, at=TUESDAY_10)
-    LocmemTransport.fail_next(TransportError("invalid", kind="permanent", code="21211"))
+    sms_outbox.fail_next(TransportError("invalid", kind="permanent", code="21211"))
 
     assert _run(TUESDAY_10) == {"failed": 1}
 
@@ -250,10 +249,10 @@ def test_a_permanent_invalid_number_flags_the_lead(alpha):
     assert lead.m1_sent_at is None and lead.contact_status == "READY"
 
 
-def test_an_account_error_pauses_the_campaign_with_the_reason(alpha):
+def test_an_account_error_pauses_the_campaign_with_the_reason(alpha, sms_outbox):
     dataset = campaign_dataset(leads=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
-    LocmemTransport.fail_next(TransportError("Authenticate", kind="permanent", code="20003", status=401))
+    sms_outbox.fail_next(TransportError("Authenticate", kind="permanent", code="20003", status=401))
 
     _run(TUESDAY_10)
 
@@ -346,7 +345,7 @@ def test_a_completed_dataset_archives_itself_after_the_set_days(alpha):
     assert dataset.campaign_status == "completed" and dataset.archived
 
 
-def test_keep_both_duplicates_are_never_in_two_cadences_at_once(alpha):
+def test_keep_both_duplicates_are_never_in_two_cadences_at_once(alpha, sms_outbox):
     first, second = campaign_dataset(name="One", leads=1), campaign_dataset(name="Two", leads=1)
     assert Lead.objects.values("phone_number").distinct().count() == 1
     campaign_start(dataset=first, at=TUESDAY_10)
@@ -355,7 +354,7 @@ def test_keep_both_duplicates_are_never_in_two_cadences_at_once(alpha):
 
     _run(TUESDAY_10 + timedelta(hours=1))
 
-    assert len(transports.outbox) == 1
+    assert len(sms_outbox.messages) == 1
     assert Lead.objects.get(dataset=second).m1_sent_at is None
 
 
@@ -444,7 +443,7 @@ def test_texts_queued_before_a_pause_wait_quietly_and_go_after_resume(alpha):
     assert _run(TUESDAY_10 + timedelta(minutes=12)) == {"sent": 2}
 
 
-def test_a_text_still_queued_when_the_campaign_ends_is_failed_with_the_reason(alpha):
+def test_a_text_still_queued_when_the_campaign_ends_is_failed_with_the_reason(alpha, sms_outbox):
     from campaigns.services import campaign_complete
 
     dataset = campaign_dataset(leads=1)
@@ -455,4 +454,4 @@ def test_a_text_still_queued_when_the_campaign_ends_is_failed_with_the_reason(al
     assert message_send(message_id=queued, at=TUESDAY_10) == "campaign ended"
     message = Message.objects.get(pk=queued)
     assert message.status == "failed" and "campaign ended" in message.error_message
-    assert transports.outbox == []
+    assert sms_outbox.messages == []

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns import transports
 from campaigns.cadence import tick
 from campaigns.models import Conversation, Message
 from campaigns.sending import message_send
 from campaigns.services import campaign_start
 from campaigns.tasks import tick_client
+from clients.queue import enqueue
 from leads.models import CampaignSettings, Dataset, Lead
 from tests.campaigns.helpers import NUMBER, campaign_dataset
 
@@ -98,7 +98,7 @@ def test_an_attempt_never_answered_holds_its_slot_until_the_timeout(alpha):
     assert waiting.next_attempt_at == TUESDAY_10 + timeout + timedelta(minutes=1)
 
 
-def test_concurrent_claims_never_take_more_than_the_limit(tenants, committed_db):
+def test_concurrent_claims_never_take_more_than_the_limit(tenants, committed_db, sms_outbox):
     with schema_context("alpha"):
         dataset = _dataset(leads=8, per_minute=3)
         campaign_start(dataset=dataset, at=TUESDAY_10)
@@ -121,7 +121,7 @@ def test_concurrent_claims_never_take_more_than_the_limit(tenants, committed_db)
         thread.join()
 
     assert sorted(outcomes) == ["rate limited"] * 5 + ["sent"] * 3
-    assert len(transports.outbox) == 3
+    assert len(sms_outbox.messages) == 3
 
 
 def _open_now(dataset: Dataset, now: datetime) -> Dataset:
@@ -151,7 +151,7 @@ def test_a_worker_sends_a_planned_text_when_its_slot_frees(tenants, celery_worke
         Lead.objects.filter(pk=history.pk).update(contact_status="CONTACTED_3")
         campaign_start(dataset=dataset, at=now)
 
-        tick_client.apply_async(headers={"_schema_name": "alpha"})
+        enqueue(tick_client, after_commit=False)
 
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

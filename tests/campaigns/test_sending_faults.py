@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from campaigns.models import Message
 from campaigns.sending import message_send
 from campaigns.services import campaign_start
+from clients.queue import enqueue
 from leads.models import Lead
 from tests.campaigns.helpers import NUMBER, campaign_dataset
 from tests.campaigns.test_cadence import TUESDAY_10, _run
@@ -129,7 +130,7 @@ def test_a_worker_killed_mid_send_is_reconciled_not_resent(tenants, fake_twilio,
         TWILIO_TIMEOUT_SECONDS="120",
     )
     with schema_context("alpha"):
-        send_message.apply_async(args=[str(message.pk)], headers={"_schema_name": "alpha"})
+        enqueue(send_message, str(message.pk), after_commit=False)
     deadline = time.monotonic() + 60
     while not fake_twilio.messages and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -5,9 +5,8 @@ from datetime import time
 import pytest
 from django.forms.models import model_to_dict
 
-from campaigns import transports
 from campaigns.models import Message
-from campaigns.transports import LocmemTransport, TransportError
+from campaigns.transports.base import TransportError
 from clients.models import User
 from leads.models import CampaignSettings, Dataset, Lead
 from leads.services import dataset_create
@@ -133,13 +132,13 @@ def test_it_refuses_a_sales_rep_saving_settings(alpha, teammate, client, dataset
     assert _settings(dataset).m1_message != "Changed"
 
 
-def test_it_refuses_a_sales_rep_starting_a_campaign_or_sending_a_test(alpha, teammate, client, dataset):
+def test_it_refuses_a_sales_rep_starting_a_campaign_or_sending_a_test(alpha, teammate, client, dataset, sms_outbox):
     client.force_login(teammate)
 
     assert client.post(_url(dataset, "start"), **HOST).status_code == 403
     assert client.post(_url(dataset, "test-send"), {"phone": "07700900123"}, **HOST).status_code == 403
     assert Dataset.objects.get(pk=dataset.pk).campaign_status == "draft"
-    assert transports.outbox == []
+    assert sms_outbox.messages == []
 
 
 def test_it_refuses_another_clients_user(alpha, outsider, client, dataset):
@@ -514,7 +513,7 @@ def _snapshot(dataset):
     )
 
 
-def test_it_sends_a_test_to_the_users_phone_and_changes_nothing_else(alpha, owner, client, dataset):
+def test_it_sends_a_test_to_the_users_phone_and_changes_nothing_else(alpha, owner, client, dataset, sms_outbox):
     User.objects.filter(pk=owner.pk).update(phone="07700 900123")
     owner.refresh_from_db()
     client.force_login(owner)
@@ -522,30 +521,30 @@ def test_it_sends_a_test_to_the_users_phone_and_changes_nothing_else(alpha, owne
 
     response = client.post(_url(dataset, "test-send"), follow=True, **HOST)
 
-    assert len(transports.outbox) == 1
-    sent = transports.outbox[0]
+    assert len(sms_outbox.messages) == 1
+    sent = sms_outbox.messages[0]
     assert (sent.to, sent.from_, sent.status_callback) == ("+447700900123", NUMBER, None)
     assert sent.body.startswith("Hi Gareth, it's Sophie at Alpha Solar Ltd.")
     assert f"Message SID {sent.sid}" in response.content.decode()
     assert _snapshot(dataset) == before
 
 
-def test_it_asks_for_a_number_when_the_user_has_none(alpha, owner, client, dataset):
+def test_it_asks_for_a_number_when_the_user_has_none(alpha, owner, client, dataset, sms_outbox):
     client.force_login(owner)
 
     page = client.get(_url(dataset), **HOST).content.decode()
     assert "Your mobile number" in page
 
     response = client.post(_url(dataset, "test-send"), {"phone": "0131 496 0000"}, **HOST)
-    assert "a test needs a mobile" in response.content.decode() and transports.outbox == []
+    assert "a test needs a mobile" in response.content.decode() and sms_outbox.messages == []
 
     client.post(_url(dataset, "test-send"), {"phone": "07700 900456"}, **HOST)
-    assert [m.to for m in transports.outbox] == ["+447700900456"]
+    assert [m.to for m in sms_outbox.messages] == ["+447700900456"]
 
 
-def test_it_explains_a_failed_test_send(alpha, owner, client, dataset):
+def test_it_explains_a_failed_test_send(alpha, owner, client, dataset, sms_outbox):
     client.force_login(owner)
-    LocmemTransport.fail_next(
+    sms_outbox.fail_next(
         TransportError("Permission to send an SMS has not been enabled", kind="permanent", code="21408")
     )
 
@@ -553,16 +552,16 @@ def test_it_explains_a_failed_test_send(alpha, owner, client, dataset):
 
     page = response.content.decode()
     assert "The test was not sent: Permission to send an SMS has not been enabled (error 21408)." in page
-    assert transports.outbox == []
+    assert sms_outbox.messages == []
 
 
-def test_it_refuses_a_test_without_a_sending_number(alpha, owner, client, dataset):
+def test_it_refuses_a_test_without_a_sending_number(alpha, owner, client, dataset, sms_outbox):
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(twilio_number=None)
     client.force_login(owner)
 
     response = client.post(_url(dataset, "test-send"), {"phone": "07700900456"}, **HOST)
 
-    assert "There is no sending number" in response.content.decode() and transports.outbox == []
+    assert "There is no sending number" in response.content.decode() and sms_outbox.messages == []
 
 
 def test_it_says_when_the_next_queued_text_is_planned(alpha, owner, client, dataset):

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from twilio.request_validator import RequestValidator
 
-from campaigns import simulator
 from campaigns.models import Conversation, Message, MessageStatusEvent
 from campaigns.status import message_callback_sid, message_status_catch_up
-from campaigns.transports import SIMULATED_FAILURES, SimulatorTransport
+from campaigns.transports import simulator
+from campaigns.transports.simulator import SIMULATED_FAILURES, SimulatorTransport
 from clients.access import client_url
 from leads.models import Dataset, Lead, LeadEvent, Suppression
 from leads.services import dataset_create

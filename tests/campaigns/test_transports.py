@@ -6,14 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from campaigns import transports
-from campaigns.transports import (
-    LocmemTransport,
-    SimulatorTransport,
-    TransportError,
-    TwilioTransport,
-    get_transport,
-)
+from campaigns.transports import get_transport
+from campaigns.transports.base import TransportError
+from campaigns.transports.locmem import LocmemTransport
+from campaigns.transports.simulator import SimulatorTransport
+from campaigns.transports.twilio import TwilioTransport
 
 TO, FROM = "+447700900123", "+447700900999"
 CALLBACK = "http://alpha.localhost:8000/webhooks/twilio/status/?message=0b7d2c2e-0000-4000-8000-000000000001"
@@ -209,23 +206,23 @@ def test_it_refuses_twilio_without_credentials(settings):
         get_transport()
 
 
-def test_it_keeps_locmem_messages_in_the_outbox(settings):
+def test_it_keeps_locmem_messages_in_the_outbox(settings, sms_outbox):
     settings.DBR_SMS_BACKEND = "locmem"
 
     result = _send()
 
-    [kept] = transports.outbox
+    [kept] = sms_outbox.messages
     assert (kept.sid, kept.to, kept.status_callback, kept.validity_period) == (result.sid, TO, CALLBACK, 3600)
     assert get_transport().find_sent(to=TO, from_=FROM, sent_after=kept.sent_at, body=kept.body) == result.sid
 
 
-def test_it_makes_locmem_fail_when_told(settings):
+def test_it_makes_locmem_fail_when_told(settings, sms_outbox):
     settings.DBR_SMS_BACKEND = "locmem"
-    LocmemTransport.fail_next(TransportError("boom", kind="ambiguous"))
+    sms_outbox.fail_next(TransportError("boom", kind="ambiguous"))
 
     assert _error(_send).kind == "ambiguous"
     assert _send().sid  # only the next send failed
-    assert len(transports.outbox) == 1
+    assert len(sms_outbox.messages) == 1
 
 
 def test_it_accepts_simulated_messages_without_callbacks(settings):

@@ -1,4 +1,4 @@
-"""Status callbacks as Twilio would send them, for the simulator SMS backend (the demo).
+"""The demo's backend: accepts every message and plays Twilio's status callbacks back to our webhook.
 
 The sender signs each callback now (it holds the token) and queues one short task per
 callback; the worker only POSTs. Callbacks are independent tasks, so they may arrive out
@@ -6,20 +6,64 @@ of order — as Twilio's do.
 """
 
 import logging
-from datetime import UTC, datetime
+import random
+import threading
+import uuid
+from collections import deque
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
 from celery import current_app, shared_task
 from django.conf import settings
-from django.db import connection
-from twilio.request_validator import RequestValidator
+from django.utils import timezone
 
-from campaigns import transports
+from campaigns.transports.base import RECONCILE_CLOCK_SLACK, SendResult, Transport, same_body
+from campaigns.twilio_signature import twilio_sign
+from clients.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_TIMEOUT_SECONDS = 10
+# Codes Twilio reports on undelivered/failed callbacks for UK mobile traffic.
+SIMULATED_FAILURES = [
+    ("undelivered", "30003"),
+    ("undelivered", "30005"),
+    ("undelivered", "30006"),
+    ("undelivered", "30007"),
+    ("failed", "30005"),
+]
+
+
+class SimulatorTransport(Transport):
+    def __init__(self, *, failure_rate: float = 0.1, rng: random.Random | None = None, delay: float = 2.0):
+        self.failure_rate, self.rng, self.delay = failure_rate, rng or random.Random(), delay  # noqa: S311 (demo outcomes)
+        self._sent: deque[tuple[str, str, str, str, datetime]] = deque(maxlen=1000)  # this process only
+
+    def send(
+        self, *, to: str, from_: str, body: str, status_callback: str | None, validity_period: int | None
+    ) -> SendResult:
+        sid = "SM" + uuid.uuid4().hex
+        self._sent.append((sid, to, from_, body, timezone.now()))
+        if status_callback:
+            final, code = "delivered", None
+            if self.rng.random() < self.failure_rate:
+                final, code = self.rng.choice(SIMULATED_FAILURES)
+            try:
+                schedule_callbacks(
+                    url=status_callback, sid=sid, to=to, from_=from_, final=final, error_code=code, delay=self.delay
+                )
+            except Exception:
+                # The message counts as sent; only its demo callbacks are lost.
+                logger.exception("Simulator: could not schedule status callbacks for %s", sid)
+        return SendResult(sid=sid, status="queued")
+
+    def find_sent(self, *, to: str, from_: str, sent_after: datetime, body: str) -> str | None:
+        since = sent_after - RECONCILE_CLOCK_SLACK
+        for sid, sent_to, sent_from, sent_body, at in reversed(self._sent):
+            if (sent_to, sent_from) == (to, from_) and at >= since and same_body(sent_body, body):
+                return sid
+        return None
 
 
 def callback_params(*, sid: str, status: str, to: str, from_: str, error_code: str | None = None) -> dict[str, str]:
@@ -41,10 +85,6 @@ def callback_params(*, sid: str, status: str, to: str, from_: str, error_code: s
     return params
 
 
-def sign(url: str, params: dict[str, str]) -> str:
-    return RequestValidator(transports.twilio_auth_token()).compute_signature(url, params)
-
-
 def schedule_callbacks(
     *, url: str, sid: str, to: str, from_: str, final: str, error_code: str | None, delay: float
 ) -> None:
@@ -52,27 +92,24 @@ def schedule_callbacks(
     statuses = [(final, error_code)] if final == "failed" else [("sent", None), (final, error_code)]
     for n, (status, code) in enumerate(statuses):
         params = callback_params(sid=sid, status=status, to=to, from_=from_, error_code=code)
-        args = [url, params, sign(url, params)]
+        args = [url, params, twilio_sign(url, params)]
         countdown = delay * (n + 1)
         if current_app.conf.task_always_eager:
             # Eager mode would run the POST inside the sender and ignore the countdown.
             _post_later(countdown, args)
         else:
-            post_status_callback.apply_async(
-                args=args, countdown=countdown, headers={"_schema_name": connection.schema_name}
-            )
+            eta = timezone.now() + timedelta(seconds=countdown)
+            enqueue(post_status_callback, *args, eta=eta, after_commit=False)
 
 
 def _post_later(countdown: float, args: list) -> None:
-    import threading
-
     timer = threading.Timer(countdown, post_status_callback.run, args=args)
     timer.daemon = True
     timer.start()
 
 
 def internal_target(url: str) -> tuple[str, str]:
-    """(URL to connect to, Host header): *.localhost does not resolve in Python (DESIGN.md §1b)."""
+    """(URL to connect to, Host header): *.localhost does not resolve in Python's resolver."""
     parts = urlsplit(url)
     origin = getattr(settings, "DBR_SIMULATOR_CALLBACK_ORIGIN", None)
     if not origin:

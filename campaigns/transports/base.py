@@ -1,0 +1,69 @@
+"""What every SMS backend promises: `send` once, `find_sent` to learn whether a send got through.
+
+Every failure leaves as a `TransportError` whose `kind` tells the send task what it may do
+(at most once, see docs/transports.md): retry only when the request cannot have reached the
+provider, never resend after an ambiguous failure, give up on a permanent one.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+RETRY, AMBIGUOUS, PERMANENT = "retry", "ambiguous", "permanent"
+
+# The sender's problem, not the lead's: a campaign pauses at once on these.
+ACCOUNT_ERROR_CODES = frozenset(
+    {
+        "20003",  # authentication failed
+        "20005",  # account not active
+        "20008",  # test credentials used against the live API
+        "21212",  # invalid From number
+        "21408",  # no geo permission for the destination
+        "21606",  # From number not SMS capable
+        "21612",  # To not reachable from this From (routing / capability)
+        "21659",  # From is not a Twilio number
+        "21660",  # From does not belong to this account
+    }
+)
+
+# The provider's clock and ours disagree a little; reconciliation looks this far before the attempt.
+RECONCILE_CLOCK_SLACK = timedelta(minutes=5)
+
+
+class TransportError(Exception):
+    RETRY, AMBIGUOUS, PERMANENT = RETRY, AMBIGUOUS, PERMANENT
+
+    def __init__(self, message: str, *, kind: str, code: str | None = None, status: int | None = None):
+        if kind not in (RETRY, AMBIGUOUS, PERMANENT):
+            raise ValueError(f"unknown TransportError kind {kind!r}")
+        super().__init__(message)
+        self.message, self.kind, self.code, self.status = message, kind, code, status
+
+    @property
+    def account_error(self) -> bool:
+        if self.kind != PERMANENT:
+            return False
+        return self.code in ACCOUNT_ERROR_CODES or (self.code is None and self.status in (401, 403))
+
+    def __repr__(self) -> str:
+        return f"TransportError({self.message!r}, kind={self.kind!r}, code={self.code!r}, status={self.status!r})"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str
+
+
+class Transport:
+    def send(
+        self, *, to: str, from_: str, body: str, status_callback: str | None, validity_period: int | None
+    ) -> SendResult:
+        raise NotImplementedError
+
+    def find_sent(self, *, to: str, from_: str, sent_after: datetime, body: str) -> str | None:
+        """SID of a message to `to` from `from_` with this body created after `sent_after`, else None."""
+        raise NotImplementedError
+
+
+def same_body(theirs: str | None, ours: str) -> bool:
+    return (theirs or "").strip() == ours.strip()

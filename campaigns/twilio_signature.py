@@ -1,0 +1,53 @@
+"""X-Twilio-Signature: the secret it is made with, signing (the simulator) and `@twilio_signed` (every webhook).
+
+Both sides build the URL with `clients.access.client_url`, the helper that makes the callback
+URLs we give Twilio, so what is signed and what is checked cannot drift apart.
+"""
+
+import functools
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseForbidden
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
+
+from clients.access import client_url
+
+logger = logging.getLogger(__name__)
+
+# Signs simulated callbacks when no real token is configured (never accepted with the twilio backend).
+DEV_AUTH_TOKEN = "dbr-simulator-dev-token"
+
+
+def twilio_auth_token() -> str | None:
+    """The secret Twilio's requests are signed with; the dev default only away from real Twilio."""
+    if settings.TWILIO_AUTH_TOKEN:
+        return settings.TWILIO_AUTH_TOKEN
+    return None if settings.DBR_SMS_BACKEND == "twilio" else DEV_AUTH_TOKEN
+
+
+def twilio_sign(url: str, params: dict[str, str]) -> str:
+    return RequestValidator(twilio_auth_token()).compute_signature(url, params)
+
+
+def twilio_signature_valid(request: HttpRequest) -> bool:
+    """Checks all POSTed params against the URL Twilio was given, not the one a proxy passed on."""
+    token, signature = twilio_auth_token(), request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    url = client_url(request.tenant, request.get_full_path())
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    return RequestValidator(token).validate(url, request.POST, signature, algorithm=algorithm)
+
+
+def twilio_signed(view):
+    """403 unless Twilio signed the request."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs):
+        if not twilio_signature_valid(request):
+            logger.warning("Twilio webhook refused: missing or wrong signature (%s)", request.get_full_path())
+            return HttpResponseForbidden()
+        return view(request, *args, **kwargs)
+
+    return checked
