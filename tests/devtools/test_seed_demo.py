@@ -10,13 +10,13 @@ from django_tenants.utils import schema_context
 
 from campaigns.models import Conversation, Message
 from clients.models import Client, Domain, User
-from dbr import demo
+from devtools.demo.greenstar import OWNER_EMAIL, REP_EMAIL, STAFF_EMAIL
 from leads.models import Dataset, Lead, Suppression
 from sophie.defaults import DEFAULT_LESSONS
 from sophie.models import Insight, Prompt, PromptVersion
 
 FICTION = re.compile(r"^\+447700900\d{3}$")
-EMAILS = [demo.OWNER_EMAIL, demo.REP_EMAIL, demo.STAFF_EMAIL]
+EMAILS = [OWNER_EMAIL, REP_EMAIL, STAFF_EMAIL]
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
     "¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
