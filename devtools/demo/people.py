@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from devtools.demo.greenstar import LONDON
 from leads.models import Dataset, Lead
 
+# Data tables, kept a row per line rather than an item per line.
+# fmt: off
 FIRST_NAMES = [
     "Sarah", "James", "Emma", "David", "Claire", "Paul", "Rachel", "Mark", "Helen", "Andrew", "Joanne",
     "Stephen", "Karen", "Richard", "Lisa", "Gary", "Nicola", "Ian", "Amanda", "Neil", "Rebecca", "Simon",
@@ -40,6 +42,7 @@ NOTES = [
     "Terraced house, small roof.", "Retired couple, home most days.", "Wanted a survey in the spring.",
     "Compared three quotes.", "Asked whether the roof needs work first.",
 ]
+# fmt: on
 
 
 def _person(rng: random.Random, used: set) -> tuple[str, str]:
@@ -52,8 +55,15 @@ def _person(rng: random.Random, used: set) -> tuple[str, str]:
 
 def _email(rng: random.Random, first: str, last: str) -> str:
     last = last.replace("'", "").lower()
-    local = rng.choice([f"{first.lower()}.{last}", f"{first.lower()}{last}", f"{first[0].lower()}{last}",
-                        f"{first.lower()}.{last}{rng.randint(1, 99)}", f"{first.lower()}_{last}"])
+    local = rng.choice(
+        [
+            f"{first.lower()}.{last}",
+            f"{first.lower()}{last}",
+            f"{first[0].lower()}{last}",
+            f"{first.lower()}.{last}{rng.randint(1, 99)}",
+            f"{first.lower()}_{last}",
+        ]
+    )
     return f"{local}@{rng.choice(EMAIL_DOMAINS)}"
 
 
@@ -61,13 +71,22 @@ def _postcode(rng: random.Random) -> str:
     return f"{rng.choice(OUTWARD_CODES)} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
 
 
-def lead_new(rng: random.Random, dataset: Dataset, phone: str, used: set, inquiry: date, created: datetime,
-          row: int) -> Lead:
+def lead_new(
+    rng: random.Random, dataset: Dataset, phone: str, used: set, inquiry: date, created: datetime, row: int
+) -> Lead:
     first, last = _person(rng, used)
     return Lead(
-        id=uuid.UUID(int=rng.getrandbits(128), version=4), dataset=dataset, first_name=first, last_name=last,
-        phone_number=phone, email=_email(rng, first, last), postcode=_postcode(rng), inquiry_date=inquiry,
-        notes=rng.choice(NOTES) or None, custom_fields={"source": rng.choice(SOURCES)}, created_at=created,
+        id=uuid.UUID(int=rng.getrandbits(128), version=4),
+        dataset=dataset,
+        first_name=first,
+        last_name=last,
+        phone_number=phone,
+        email=_email(rng, first, last),
+        postcode=_postcode(rng),
+        inquiry_date=inquiry,
+        notes=rng.choice(NOTES) or None,
+        custom_fields={"source": rng.choice(SOURCES)},
+        created_at=created,
         row_number=row,
     )
 

@@ -39,7 +39,9 @@ class Plan:
 
 def old_dataset_create(rng: random.Random, owner: User, numbers: list[str], imported: datetime):
     dataset = dataset_create(
-        name=OLD_DATASET_NAME, uploaded_by=owner, source="Facebook lead ads export",
+        name=OLD_DATASET_NAME,
+        uploaded_by=owner,
+        source="Facebook lead ads export",
         description="Leads from the 2022 Facebook ads; not contacted yet.",
     )
     created = imported - timedelta(days=140)
@@ -55,8 +57,9 @@ def old_dataset_create(rng: random.Random, owner: User, numbers: list[str], impo
     return dataset, leads
 
 
-def plans_new(rng: random.Random, dataset: Dataset, numbers: list[str], original: Lead, now: datetime,
-           imported: datetime) -> list[Plan]:
+def plans_new(
+    rng: random.Random, dataset: Dataset, numbers: list[str], original: Lead, now: datetime, imported: datetime
+) -> list[Plan]:
     groups = [(i.key, i.count) for i in INTENTS] + OTHER_GROUPS
     labels = [key for key, count in groups for _ in range(count)]
     labels += ["silent"] * (LEAD_COUNT - len(labels))
@@ -84,8 +87,9 @@ def plans_new(rng: random.Random, dataset: Dataset, numbers: list[str], original
     return plans
 
 
-def cadence_simulate(rng: random.Random, plans: list[Plan], start: datetime, paused: datetime, *,
-                      per_hour: int) -> None:
+def cadence_simulate(
+    rng: random.Random, plans: list[Plan], start: datetime, paused: datetime, *, per_hour: int
+) -> None:
     """Runs the cadence as the tick would: M1 due at the start, M2 48 h after M1, M3 72 h after M2,
     each waiting for the weekday window, earliest due first, at most `per_hour` sends an hour."""
     queue = [(start, index, 1) for index, plan in enumerate(plans) if plan.group in MESSAGED]
@@ -143,8 +147,9 @@ def leads_finish(rng: random.Random, plans: list[Plan], now: datetime, paused: d
             if intent.booked:
                 slot = call_slot(now, booked)
                 booked += 1
-                uid = "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-                              for _ in range(22))
+                uid = "".join(
+                    rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(22)
+                )
                 lead.call_booked, lead.call_booked_time, lead.cal_booking_id = True, slot, uid
                 lead.cal_booking_url = f"https://cal.com/booking/{uid}"
                 extra["call_day"] = slot.strftime("%A %-d %B at %H:%M")

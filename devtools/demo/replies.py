@@ -34,6 +34,8 @@ class Intent:
 
 
 S, C = Lead.ContactStatus, Lead.Sentiment
+# Data tables, kept a row per line rather than an item per line.
+# fmt: off
 INTENTS = [
     Intent("opt_out", 5, S.REMOVED, C.NEGATIVE, "Opted out.", [
         [("in", "STOP")],
@@ -127,6 +129,7 @@ INTENTS = [
         [("in", "I'm driving right now, I'll get back to you later.")],
     ]),
 ]
+# fmt: on
 CHECK_BACK_MONTHS = [3, 1, 4]  # the "later" scripts above, in order
 LATER_STATUSES = [S.WARM, S.WARM, S.COLD]
 UNDELIVERED = [

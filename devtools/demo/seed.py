@@ -2,7 +2,7 @@
 
 `demo_seed(now=...)` is idempotent: it creates what is missing (the client, its users, and
 the tenant data as one transaction guarded by the main dataset's name) and leaves the rest.
-The numbers follow what vendors report for reactivation of an old list (docs/demo.md): 200 old
+The numbers follow what vendors report for reactivation of an old list: 200 old
 enquirers texted by a three-step cadence that staff paused after about a week, delivery in the
 80-90% range, 20% replying (a third to a half of those negatively), 3-8% positive, 1-4% booked.
 Every phone number is in Ofcom's drama range (07700 900000-900999). A fixed random seed makes
@@ -79,9 +79,14 @@ def _client_ensure(created: dict) -> Client:
     client = Client.objects.filter(slug=SLUG).first()
     if client is None:
         client = client_create(
-            name=COMPANY, slug=SLUG, company_email="hello@greenstar.example", company_phone="+441134960123",
-            company_website="https://greenstar.example", twilio_phone_number=CLIENT_NUMBER,
-            industry=Client.Industry.SOLAR, plan=Client.Plan.PROFESSIONAL,
+            name=COMPANY,
+            slug=SLUG,
+            company_email="hello@greenstar.example",
+            company_phone="+441134960123",
+            company_website="https://greenstar.example",
+            twilio_phone_number=CLIENT_NUMBER,
+            industry=Client.Industry.SOLAR,
+            plan=Client.Plan.PROFESSIONAL,
         )
         created["client"] = 1
     return client
@@ -89,13 +94,37 @@ def _client_ensure(created: dict) -> Client:
 
 def _users_ensure(client: Client, created: dict) -> tuple[User, User]:
     specs = [
-        (OWNER_EMAIL, OWNER_PASSWORD, {"client": client, "role": User.Role.COMPANY_OWNER, "first_name": "Helen",
-                                       "last_name": "Carter", "can_manage_users": True, "can_edit_lessons": True,
-                                       "can_view_all_leads": True, "can_push_to_n8n": True}),
-        (REP_EMAIL, REP_PASSWORD, {"client": client, "role": User.Role.SALES_REP, "first_name": "Tom",
-                                   "last_name": "Ellis"}),
-        (STAFF_EMAIL, STAFF_PASSWORD, {"client": None, "role": User.Role.ADMIN, "first_name": "Platform",
-                                       "last_name": "Staff", "is_staff": True, "is_superuser": True}),
+        (
+            OWNER_EMAIL,
+            OWNER_PASSWORD,
+            {
+                "client": client,
+                "role": User.Role.COMPANY_OWNER,
+                "first_name": "Helen",
+                "last_name": "Carter",
+                "can_manage_users": True,
+                "can_edit_lessons": True,
+                "can_view_all_leads": True,
+                "can_push_to_n8n": True,
+            },
+        ),
+        (
+            REP_EMAIL,
+            REP_PASSWORD,
+            {"client": client, "role": User.Role.SALES_REP, "first_name": "Tom", "last_name": "Ellis"},
+        ),
+        (
+            STAFF_EMAIL,
+            STAFF_PASSWORD,
+            {
+                "client": None,
+                "role": User.Role.ADMIN,
+                "first_name": "Platform",
+                "last_name": "Staff",
+                "is_staff": True,
+                "is_superuser": True,
+            },
+        ),
     ]
     users = []
     with schema_context("public"):
@@ -117,7 +146,9 @@ def _tenant_data_create(*, client: Client, owner: User, rep: User, now: datetime
     numbers = [f"+447700900{n:03d}" for n in rng.sample(range(1, 1000), LEAD_COUNT + 7)]
     _, old_leads = old_dataset_create(rng, owner, numbers[LEAD_COUNT:], imported)
     dataset = dataset_create(
-        name=DATASET_NAME, uploaded_by=owner, source="Website enquiry form export",
+        name=DATASET_NAME,
+        uploaded_by=owner,
+        source="Website enquiry form export",
         description="Everyone who asked about solar in 2023 and 2024 and did not go ahead.",
     )
     cs = dataset.campaign_settings
@@ -129,10 +160,19 @@ def _tenant_data_create(*, client: Client, owner: User, rep: User, now: datetime
     extra = leads_finish(rng, plans, now, paused, rep)
     Lead.objects.bulk_create([p.lead for p in plans])
     Dataset.objects.filter(pk=dataset.pk).update(
-        created_at=imported, campaign_status=Dataset.CampaignStatus.PAUSED, campaign_start_date=start,
-        column_mapping={"First Name": "first_name", "Surname": "last_name", "Mobile": "phone_number",
-                        "Email": "email", "Postcode": "postcode", "Enquiry Date": "inquiry_date",
-                        "Notes": "notes", "Source": "custom.source"},
+        created_at=imported,
+        campaign_status=Dataset.CampaignStatus.PAUSED,
+        campaign_start_date=start,
+        column_mapping={
+            "First Name": "first_name",
+            "Surname": "last_name",
+            "Mobile": "phone_number",
+            "Email": "email",
+            "Postcode": "postcode",
+            "Enquiry Date": "inquiry_date",
+            "Notes": "notes",
+            "Source": "custom.source",
+        },
         campaign_paused_reason="Paused by Helen on Monday morning while the team calls the hot leads.",
     )
     counts = threads_create(rng, client, cs, plans, owner, rep, imported, extra)

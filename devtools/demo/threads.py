@@ -31,10 +31,15 @@ def _render(text: str, values: dict) -> str:
 
 def _values(lead: Lead, company: str, cs: CampaignSettings, extra: dict) -> dict:
     return {
-        "first_name": lead.first_name or "there", "last_name": lead.last_name or "", "company_name": company,
-        "agent_name": cs.agent_name, "booking_link": cs.cal_booking_link or "", "postcode": lead.postcode or "",
+        "first_name": lead.first_name or "there",
+        "last_name": lead.last_name or "",
+        "company_name": company,
+        "agent_name": cs.agent_name,
+        "booking_link": cs.cal_booking_link or "",
+        "postcode": lead.postcode or "",
         "enquiry_month": lead.inquiry_date.strftime("%B %Y") if lead.inquiry_date else "",
-        **{f"custom.{k}": v for k, v in lead.custom_fields.items()}, **extra,
+        **{f"custom.{k}": v for k, v in lead.custom_fields.items()},
+        **extra,
     }
 
 
@@ -67,8 +72,16 @@ def _sid(rng: random.Random) -> str:
     return f"SM{rng.getrandbits(128):032x}"
 
 
-def threads_create(rng: random.Random, client: Client, cs: CampaignSettings, plans: list[Plan], owner: User,
-                         rep: User, imported: datetime, extras: dict) -> dict:
+def threads_create(
+    rng: random.Random,
+    client: Client,
+    cs: CampaignSettings,
+    plans: list[Plan],
+    owner: User,
+    rep: User,
+    imported: datetime,
+    extras: dict,
+) -> dict:
     conversations, messages, timed_events, suppressions = [], [], [], []
     events.leads_imported([p.lead.pk for p in plans if p.group != "ready"], actor=owner)
     LeadEvent.objects.filter(lead__dataset=cs.datasets.get()).update(created_at=imported)
@@ -81,8 +94,7 @@ def threads_create(rng: random.Random, client: Client, cs: CampaignSettings, pla
         if not plan.sends:
             continue
         turns = _thread(rng, plan, _values(lead, client.company_name, cs, extras[lead.pk]), cs)
-        conversation = Conversation(id=uuid.UUID(int=rng.getrandbits(128), version=4), lead=lead,
-                                    dataset=lead.dataset)
+        conversation = Conversation(id=uuid.UUID(int=rng.getrandbits(128), version=4), lead=lead, dataset=lead.dataset)
         conversations.append(conversation)
         for turn in turns:
             messages.append(_message(rng, conversation, lead, turn))
@@ -98,35 +110,55 @@ def threads_create(rng: random.Random, client: Client, cs: CampaignSettings, pla
             conversation.needs_review = intent.needs_review
             if lead.contact_status in (S.REMOVED, S.COLD):
                 conversation.status = Conversation.Status.COMPLETED
-        timed_events += _lead_events(plan, intent, messages[-len(turns):], rep, extras[lead.pk])
+        timed_events += _lead_events(plan, intent, messages[-len(turns) :], rep, extras[lead.pk])
         if intent and intent.suppress:
-            suppressions.append(Suppression(
-                phone_number=lead.phone_number, source=intent.suppress, created_at=inbound[0].at,
-                reason={"opt_out": "Replied: " + inbound[0].text, "wrong_number": "Wrong number"}[intent.suppress],
-            ))
+            suppressions.append(
+                Suppression(
+                    phone_number=lead.phone_number,
+                    source=intent.suppress,
+                    created_at=inbound[0].at,
+                    reason={"opt_out": "Replied: " + inbound[0].text, "wrong_number": "Wrong number"}[intent.suppress],
+                )
+            )
     Conversation.objects.bulk_create(conversations)
     Conversation.objects.bulk_update(conversations, ["started_at", "last_message_at"])
     Message.objects.bulk_create(messages, batch_size=1000)
-    Lead.objects.bulk_update([p.lead for p in plans if p.sends], [
-        "total_messages", "last_message_at", "reply_received_at", "latest_lead_reply", "manual_mode_activated_at",
-    ])
+    Lead.objects.bulk_update(
+        [p.lead for p in plans if p.sends],
+        [
+            "total_messages",
+            "last_message_at",
+            "reply_received_at",
+            "latest_lead_reply",
+            "manual_mode_activated_at",
+        ],
+    )
     Suppression.objects.bulk_create(suppressions)
     for event, at in timed_events:
         event.created_at = at
     LeadEvent.objects.bulk_update([e for e, _ in timed_events], ["created_at"], batch_size=500)
-    return {"conversations": len(conversations), "messages": len(messages), "suppressions": len(suppressions),
-            "lead_events": LeadEvent.objects.count()}
+    return {
+        "conversations": len(conversations),
+        "messages": len(messages),
+        "suppressions": len(suppressions),
+        "lead_events": LeadEvent.objects.count(),
+    }
 
 
 def _message(rng: random.Random, conversation: Conversation, lead: Lead, turn: Turn) -> Message:
     inbound = turn.kind == "in"
     message = Message(
-        conversation=conversation, lead=lead, content=turn.text,
+        conversation=conversation,
+        lead=lead,
+        content=turn.text,
         direction=Message.Direction.INBOUND if inbound else Message.Direction.OUTBOUND,
         message_type=None if inbound else (turn.kind if turn.kind.startswith("M") else Message.Type.REPLY),
         from_number=lead.phone_number if inbound else CLIENT_NUMBER,
         to_number=CLIENT_NUMBER if inbound else lead.phone_number,
-        status=turn.status, twilio_sid=_sid(rng), twilio_status=turn.status, sent_at=turn.at,
+        status=turn.status,
+        twilio_sid=_sid(rng),
+        twilio_status=turn.status,
+        sent_at=turn.at,
         created_at=turn.at if inbound else turn.at - timedelta(seconds=rng.randint(1, 4)),
         ai_generated=turn.kind == "ai",
     )
@@ -146,14 +178,22 @@ def _lead_events(plan: Plan, intent: Intent | None, messages: list[Message], rep
             out.append((events.lead_replied(lead, message_id=message.pk, text=message.content), message.sent_at))
             continue
         step = message.message_type if message.message_type != Message.Type.REPLY else None
-        out.append((events.message_sent(lead, message_id=message.pk, step=step, sid=message.twilio_sid),
-                    message.sent_at))
+        out.append(
+            (events.message_sent(lead, message_id=message.pk, step=step, sid=message.twilio_sid), message.sent_at)
+        )
         if message.delivered_at:
-            out.append((events.message_delivered(lead, message_id=message.pk, sid=message.twilio_sid),
-                        message.delivered_at))
+            out.append(
+                (events.message_delivered(lead, message_id=message.pk, sid=message.twilio_sid), message.delivered_at)
+            )
         elif message.error_code:
-            out.append((events.message_failed(lead, message_id=message.pk, error_code=message.error_code,
-                                              reason=message.error_message), message.sent_at + timedelta(seconds=20)))
+            out.append(
+                (
+                    events.message_failed(
+                        lead, message_id=message.pk, error_code=message.error_code, reason=message.error_message
+                    ),
+                    message.sent_at + timedelta(seconds=20),
+                )
+            )
     if not intent:
         return out
     first_reply = next(m for m in messages if m.direction == Message.Direction.INBOUND).sent_at
@@ -173,8 +213,12 @@ def _lead_events(plan: Plan, intent: Intent | None, messages: list[Message], rep
     if intent.booked:
         link = next(m for m in messages if BOOKING_LINK in m.content)
         booked_at = link.sent_at + timedelta(minutes=1)
-        out.append((events.call_booked(lead, booking_id=lead.cal_booking_id,
-                                       start=lead.call_booked_time.isoformat()), booked_at))
+        out.append(
+            (
+                events.call_booked(lead, booking_id=lead.cal_booking_id, start=lead.call_booked_time.isoformat()),
+                booked_at,
+            )
+        )
         out.append((events.status_changed(lead, old=S.HOT, new=S.CALL_BOOKED, reason="Cal.com booking"), booked_at))
     if "check_back" in extra:
         out.append((events.note_added(lead, text=f"Check back in {extra['check_back']:%B %Y}."), after))
