@@ -48,6 +48,8 @@ def print_banner(port: int, *, demo: bool, sources: dict[str, str]) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
+    # A shell starts background jobs with SIGINT ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started: list[str] = []
     children: dict[str, subprocess.Popen] = {}
     try:
