@@ -43,6 +43,7 @@ SHARED_APPS = [
     "django_htmx",
     "template_partials",
     "dbr",
+    "devtools",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

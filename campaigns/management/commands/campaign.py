@@ -3,7 +3,7 @@ from django_tenants.utils import schema_context
 
 from campaigns.management.commands._clock import parse_at
 from campaigns.services import ACTIONS, CampaignRefused
-from clients.models import Client
+from clients.management.lookup import client_by_slug
 from leads.models import Dataset
 
 
@@ -18,9 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, client, dataset, action, at, **options):
         at = parse_at(at)
-        target = Client.objects.exclude(schema_name="public").filter(slug=client).first()
-        if target is None:
-            raise CommandError(f"No client with the slug {client!r}.")
+        target = client_by_slug(client)
         with schema_context(target.schema_name):
             found = Dataset.objects.filter(name=dataset).first()
             if found is None:

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
 from campaigns.cadence import tick
 from campaigns.management.commands._clock import parse_at
 from campaigns.sending import message_reconcile, message_send
+from clients.management.lookup import client_by_slug
 from clients.models import Client
 
 
@@ -19,9 +20,7 @@ class Command(BaseCommand):
         at = parse_at(at)
         clients = Client.objects.exclude(schema_name="public").filter(schema_ready=True)
         if client:
-            clients = clients.filter(slug=client)
-            if not clients:
-                raise CommandError(f"No client with the slug {client!r}.")
+            clients = [client_by_slug(client, schema_ready=True)]
         else:
             clients = clients.filter(has_active_campaign=True)
         for target in clients:

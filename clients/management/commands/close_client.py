@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from clients.models import Client
+from clients.management.lookup import client_by_slug
 from clients.services import client_close, client_schema_drop
 
 
@@ -14,9 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="Confirm --drop-schema (it cannot be undone)")
 
     def handle(self, *args, slug, drop_schema, yes, **options):
-        client = Client.objects.exclude(schema_name="public").filter(slug=slug).first()
-        if client is None:
-            raise CommandError(f"No client with the slug {slug!r}.")
+        client = client_by_slug(slug)
         client_close(client=client)
         self.stdout.write(f"Closed {client.company_name}: campaigns stopped, users suspended.")
         if drop_schema:

@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from clients.models import Client, User
+from clients.management.lookup import client_by_slug
+from clients.models import User
 from clients.services import user_create
 
 
@@ -21,9 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, client, staff, email, role, password, first_name, last_name, **options):
         target = None
         if client:
-            target = Client.objects.exclude(schema_name="public").filter(slug=client).first()
-            if target is None:
-                raise CommandError(f"No client with the slug {client!r}.")
+            target = client_by_slug(client)
         try:
             user = user_create(
                 email=email,

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from clients.models import Client
+from clients.management.lookup import client_by_slug
 from leads.importer import ImportFileError, guess_mapping
 from leads.imports import lead_import, upload_headers, upload_receive
 from leads.models import Dataset, Upload
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", help='JSON {"File header": "field"} or a path to a JSON file')
 
     def handle(self, *args, client, dataset, file, mapping, **options):
-        target = Client.objects.exclude(schema_name="public").filter(slug=client).first()
-        if target is None:
-            raise CommandError(f"No client with the slug {client!r}.")
+        target = client_by_slug(client)
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")

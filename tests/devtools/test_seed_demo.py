@@ -10,13 +10,13 @@ from django_tenants.utils import schema_context
 
 from campaigns.models import Conversation, Message
 from clients.models import Client, Domain, User
-from dbr import demo
+from devtools.demo.greenstar import OWNER_EMAIL, REP_EMAIL, STAFF_EMAIL
 from leads.models import Dataset, Lead, Suppression
 from sophie.defaults import DEFAULT_LESSONS
 from sophie.models import Insight, Prompt, PromptVersion
 
 FICTION = re.compile(r"^\+447700900\d{3}$")
-EMAILS = [demo.OWNER_EMAIL, demo.REP_EMAIL, demo.STAFF_EMAIL]
+EMAILS = [OWNER_EMAIL, REP_EMAIL, STAFF_EMAIL]
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
     "¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
@@ -58,8 +58,10 @@ def _row_counts() -> dict[str, int]:
         for table in ("clients", "clients_domain", "users"):
             cursor.execute(f"SELECT count(*) FROM public.{table}")
             counts[table] = cursor.fetchone()[0]
-        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'greenstar' "
-                       "AND table_type = 'BASE TABLE' ORDER BY table_name")
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'greenstar' "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )
         for (table,) in cursor.fetchall():
             cursor.execute(f'SELECT count(*) FROM "greenstar"."{table}"')
             counts[f"greenstar.{table}"] = cursor.fetchone()[0]
@@ -90,8 +92,9 @@ def test_it_creates_the_client_its_users_and_200_fiction_range_leads(greenstar):
         assert len(set(leads.values_list("phone_number", flat=True))) == 200
         assert all(FICTION.match(n) for n in Message.objects.values_list("to_number", flat=True))
         today = timezone.localdate()
-        assert not leads.filter(Q(inquiry_date__gt=today - timedelta(days=182)) |
-                                Q(inquiry_date__lt=today - timedelta(days=3 * 366))).exists()
+        assert not leads.filter(
+            Q(inquiry_date__gt=today - timedelta(days=182)) | Q(inquiry_date__lt=today - timedelta(days=3 * 366))
+        ).exists()
         assert all(re.match(r"^[A-Z]{1,2}\d{1,2} \d[A-Z]{2}$", p) for p in leads.values_list("postcode", flat=True))
         settings = dataset.campaign_settings
         assert not settings.is_template and settings.cal_booking_link.startswith("https://cal.com/greenstar/")
@@ -141,7 +144,9 @@ def test_it_shapes_the_funnel_like_domain_normal_ranges(greenstar):
 
         dataset.refresh_from_db()
         assert (dataset.total_leads, dataset.active_leads, dataset.hot_leads, dataset.converted_leads) == (
-            total, leads.filter(archived=False).count(), leads.filter(contact_status="HOT").count(),
+            total,
+            leads.filter(archived=False).count(),
+            leads.filter(contact_status="HOT").count(),
             leads.filter(contact_status="CONVERTED").count(),
         )
         for other in Dataset.objects.exclude(pk=dataset.pk):
@@ -156,8 +161,9 @@ def test_it_keeps_leads_conversations_and_messages_consistent(greenstar):
         for lead in Lead.objects.prefetch_related("messages").select_related("conversation").exclude(m1_sent_at=None):
             thread = sorted(lead.messages.all(), key=lambda m: m.sent_at)
             steps = {m.message_type: m.sent_at for m in thread if m.message_type in ("M1", "M2", "M3")}
-            assert steps == {k: v for k, v in {"M1": lead.m1_sent_at, "M2": lead.m2_sent_at,
-                                                "M3": lead.m3_sent_at}.items() if v}
+            assert steps == {
+                k: v for k, v in {"M1": lead.m1_sent_at, "M2": lead.m2_sent_at, "M3": lead.m3_sent_at}.items() if v
+            }
             assert lead.total_messages == len(thread) == lead.conversation.message_count
             assert lead.last_message_at == thread[-1].sent_at == lead.conversation.last_message_at
             assert lead.conversation.started_at == thread[0].sent_at

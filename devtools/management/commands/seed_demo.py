@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from dbr.demo import demo_seed
+from devtools.demo.seed import demo_seed
 
 
 class Command(BaseCommand):
