@@ -72,6 +72,7 @@ _LOOK_ALIKES = re.compile(
     r"\b(?:don't|do not|never|not|no need to|won't|wouldn't|shouldn't)\s+"
     r"(?:stop|remove|unsubscribe|delete|take (?:me|us) off)\w*"
     r"|\bstop(?:ping)?\s+(?:by|round|over|off|in|at|and|for)\b"
+    r"|\b(?:don't|do not) (?:text|message)\w* (?:me )?(?:after|before|at \d|during|while|so early|so late|in the)\b"
 )
 
 # Asking to be reached another way is not an opt-out ("stop texting and email me instead").
@@ -79,6 +80,7 @@ _OTHER_CHANNEL = re.compile(
     r"\binstead\b"
     r"|(?<!don't )(?<!not )\b(?:e-?mail|call|ring|phone|whatsapp)\s+(?:me|us)\b"
     r"|\b(?:by|via|on)\s+(?:e-?mail|post|letter|whatsapp|the phone)\b"
+    r"|\b(?:e-?mail|call|ring|phone)(?:ing)? (?:is|would be|'d be|'s) (?:better|best|easier|fine|preferred)\b"
 )
 
 # "Don't call me" is left out: it often means "text me instead".
@@ -208,7 +210,7 @@ _PHRASE_TABLE = (
     (
         "no more texts",
         OPT_OUT,
-        r"\bno more (?:texts?|messages?|sms|contact)\b|^\W*no more\W*$"
+        r"\bno more (?:texts?|messages?|sms|contact)\b|^\W*no more\W*(?:please|thanks|thank you)?\W*$"
         r"|\bdon't want\b[^.?!]{0,15}\b(?:texts|messages)\b",
         True,
     ),
@@ -249,6 +251,7 @@ _AUTO_REPLY = re.compile(
     r"|\bauto[- ]?(?:matic |mated )?(?:reply|response|responder|message)\b|\bautoreply\b|\bthis is an automated\b"
     r"|\bon annual leave\b|\bdriving with do not disturb\b|\bdo not disturb while driving\b"
     r"|\b(?:mailbox|inbox|number) is not monitored\b|\b(?:no longer|not) in service\b"
+    r"|\b(?:person|number|subscriber) you (?:are trying to reach|have (?:texted|called|messaged))\b"
     r"|\bhandset is (?:unavailable|switched off)\b|\b(?:respond|reply|get back to you) (?:on|upon) my return\b"
 )
 
