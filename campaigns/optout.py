@@ -239,6 +239,11 @@ def opt_out_phrase(text: str) -> str | None:
     return None
 
 
+def asks_for_another_channel(text: str) -> bool:
+    """ "Email me instead", "ring me, don't text": the lead wants another way of contact, which is no opt-out."""
+    return _OTHER_CHANNEL.search(normalise(text)) is not None
+
+
 def phrase_kind(phrase: str) -> str:
     """What an opt-out phrase means: OPT_OUT, WRONG_NUMBER (also a death) or HOSTILE."""
     return _KINDS[phrase]

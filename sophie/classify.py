@@ -9,6 +9,7 @@ Sentiment is one of "positive", "neutral", "negative". docs/classifier.md gives 
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from campaigns import optout
@@ -76,11 +77,11 @@ _MONTH = (
 )
 
 
-def _rule(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(alternatives))
+def _rule(*alternatives: str) -> Callable[[str], object]:
+    return re.compile("|".join(alternatives)).search
 
 
-_CUES: dict[str, re.Pattern[str]] = {
+_CUES: dict[str, Callable[[str], object]] = {
     "sarcasm": _rule(
         r"\byeah right\b",
         r"\blike i'd\b",
@@ -95,11 +96,6 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"\boh great,? another\b",
         r"\bwhat a surprise\b",
         r"\bdo i look like\b",
-    ),
-    "other_channel": _rule(
-        r"\b(?:e-?mail|post|letter|whatsapp)\b[^.?!]{0,25}\binstead\b",
-        r"\binstead\b[^.?!]{0,25}\b(?:e-?mail|post)\b",
-        r"\b(?:by|via) (?:e-?mail|post|letter|whatsapp)\b",
     ),
     "wants_call": _rule(
         r"\b(?:call|ring|phone|bell|buzz) (?:me|us|back|any ?time|after|before|at|on|tomorrow|tonight|later)\b",
@@ -125,6 +121,7 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"\bnot (?:the|a) (?:home ?owner|owner)\b",
         r"\bdon't own\b",
     ),
+    "other_channel": optout.asks_for_another_channel,
     "add_on": _rule(
         r"^(?=.*\b(?:already|existing)\b).*\b(?:batter(?:y|ies)|charger|heat pump)\b",
     ),
@@ -313,8 +310,8 @@ _CUES: dict[str, re.Pattern[str]] = {
 # Which intent each cue stands for, with its confidence and reason, in order of precedence.
 _PRECEDENCE = (
     ("sarcasm", "decline", 0.8, "sarcasm or a flat refusal"),
-    ("other_channel", "ambiguous", 0.6, "asks to be contacted another way; not an opt-out"),
     ("wants_call", "wants_call", 0.85, "asks for a call"),
+    ("other_channel", "ambiguous", 0.6, "asks to be contacted another way; not an opt-out"),
     ("not_eligible", "not_eligible", 0.8, "renting, moving or a flat"),
     ("add_on", "product_question", 0.75, "has panels, asks about a battery or charger"),
     ("already_has", "already_has", 0.8, "already has panels or went elsewhere"),
@@ -366,7 +363,7 @@ def _no_intent(text: str) -> Classification:
 
 def _by_intent(text: str) -> Classification:
     words = _SLANG_WORDS.sub(lambda match: _SLANG[match.group(1)], optout.normalise(text))
-    matched = [rule for rule in _PRECEDENCE if _CUES[rule[0]].search(words)]
+    matched = [rule for rule in _PRECEDENCE if _CUES[rule[0]](words)]
     if not matched:
         return _no_intent(text)
     _, intent, confidence, reason = matched[0]
