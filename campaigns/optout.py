@@ -14,6 +14,7 @@ email me instead"), which a human answers. Every rule is a pattern, never a list
 See docs/classifier.md for how the rules are measured.
 """
 
+import functools
 import re
 
 KEYWORDS = frozenset(
@@ -40,6 +41,17 @@ _SHORTHAND = {
 _SHORTHAND_WORDS = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, _SHORTHAND)) + r")(?![\w'])")
 
 
+def any_of(*patterns: str, flags: int = 0) -> re.Pattern[str]:
+    """One regex matching any of the patterns. Those starting at a word boundary share one, so the
+    engine tries them only where a word starts (several times faster than a plain alternation)."""
+    at_word = [pattern.removeprefix(r"\b") for pattern in patterns if pattern.startswith(r"\b")]
+    others = [pattern for pattern in patterns if not pattern.startswith(r"\b")]
+    if at_word:
+        others.append(r"\b(?:" + "|".join(at_word) + ")")
+    return re.compile("|".join(others), flags)
+
+
+@functools.lru_cache(maxsize=16)  # one reply is looked at by several rules in turn
 def normalise(text: str) -> str:
     """Lower case, straight quotes, common text speak spelt out, single spaces; punctuation kept."""
     lowered = " ".join(text.translate(_QUOTES).lower().split())
@@ -68,19 +80,19 @@ def is_yes(text: str) -> bool:
 
 # Negated or other-sense uses of the opt-out verbs, blanked before the phrases are looked for:
 # "don't stop", "please don't remove me", "stop by/round/over", "stop and think", "I'd stop at 4".
-_LOOK_ALIKES = re.compile(
+_LOOK_ALIKES = any_of(
     r"\b(?:don't|do not|never|not|no need to|won't|wouldn't|shouldn't)\s+"
-    r"(?:stop|remove|unsubscribe|delete|take (?:me|us) off)\w*"
-    r"|\bstop(?:ping)?\s+(?:by|round|over|off|in|at|and|for)\b"
-    r"|\b(?:don't|do not) (?:text|message)\w* (?:me )?(?:after|before|at \d|during|while|so early|so late|in the)\b"
+    r"(?:stop|remove|unsubscribe|delete|take (?:me|us) off)\w*",
+    r"\bstop(?:ping)?\s+(?:by|round|over|off|in|at|and|for)\b",
+    r"\b(?:don't|do not) (?:text|message)\w* (?:me )?(?:after|before|at \d|during|while|so early|so late|in the)\b",
 )
 
 # Asking to be reached another way is not an opt-out ("stop texting and email me instead").
-_OTHER_CHANNEL = re.compile(
-    r"\binstead\b"
-    r"|(?<!don't )(?<!not )\b(?:e-?mail|call|ring|phone|whatsapp)\s+(?:me|us)\b"
-    r"|\b(?:by|via|on)\s+(?:e-?mail|post|letter|whatsapp|the phone)\b"
-    r"|\b(?:e-?mail|call|ring|phone)(?:ing)? (?:is|would be|'d be|'s) (?:better|best|easier|fine|preferred)\b"
+_OTHER_CHANNEL = any_of(
+    r"\binstead\b",
+    r"\b(?<!don't )(?<!not )(?:e-?mail|call|ring|phone|whatsapp)\s+(?:me|us)\b",
+    r"\b(?:by|via|on)\s+(?:e-?mail|post|letter|whatsapp|the phone)\b",
+    r"\b(?:e-?mail|call|ring|phone)(?:ing)? (?:is|would be|'d be|'s) (?:better|best|easier|fine|preferred)\b",
 )
 
 # "Don't call me" is left out: it often means "text me instead".
@@ -136,6 +148,9 @@ def _is_name(word: str) -> bool:
 
 def _names_someone_else(text: str) -> bool:
     """ "I'm not Dave", "Not Karen", "no Sarah here", "don't know a John": the lead is someone else."""
+    lowered = text.lower()
+    if "no" not in lowered and "n't" not in lowered:
+        return False
     for pattern in (_NAME_AFTER_NOT, _NAME_NOT_HERE):
         for match in pattern.finditer(text):
             if any(word and _is_name(word) for word in match.groups()):
@@ -143,88 +158,152 @@ def _names_someone_else(text: str) -> bool:
     return False
 
 
-# (name, kind, pattern, ignored when the message asks for another channel), checked in this order,
+# (name, kind, ignored when the message asks for another channel, patterns), checked in this order,
 # so a death, a wrong number or abuse is named as such even when the message also says "stop".
 _PHRASE_TABLE = (
     (
         "deceased",
         WRONG_NUMBER,
-        r"\bpassed (?:away|on)\b|\bdeceased\b|\bno longer with us\b|\brest in peace\b"
-        r"|\b(?:he|she|they|mum|mam|mom|dad|husband|wife|partner|mother|father|son|daughter|owner)"
-        r"(?:'s| has| had| have)? (?:sadly |recently )?(?:died|passed)\b"
-        r"|\blate (?:husband|wife|partner|mother|father|mum|dad)\b",
         False,
+        (
+            r"\bpassed (?:away|on)\b",
+            r"\bdeceased\b",
+            r"\bno longer with us\b",
+            r"\brest in peace\b",
+            r"\b(?:he|she|they|mum|mam|mom|dad|husband|wife|partner|mother|father|son|daughter|owner)"
+            r"(?:'s| has| had| have)? (?:sadly |recently )?(?:died|passed)\b",
+            r"\blate (?:husband|wife|partner|mother|father|mum|dad)\b",
+        ),
     ),
     (
         "wrong number",
         WRONG_NUMBER,
-        r"\bwrong (?:number|no\b|person|phone|mobile|guy|fella|bloke|lady|woman|man|one)"
-        r"|\b(?:no longer|not) (?:at|on) this (?:number|phone|mobile)\b"
-        r"|\b(?:doesn't|does not|don't|do not|no longer)(?: have| has| use| uses| own)? (?:this|that|the)"
-        r" (?:number|phone|mobile)\b"
-        r"|\bnot (?:my|his|her|their) (?:number|phone|mobile)\b"
-        r"|\b(?:this|it)(?:'s| is|s)? (?:not|isn't) (?:\w+'s|his|her|their) (?:number|phone|mobile)\b"
-        r"|\bchanged (?:my|his|her|their) (?:number|phone)\b|\bnew (?:owner|user) of this (?:number|phone)\b"
-        r"|\bno ?(?:one|body)\b[^.?!]{0,25}\b(?:by that name|called|named|of that name)\b",
         False,
+        (
+            r"\bwrong (?:number|no\b|person|phone|mobile|guy|fella|bloke|lady|woman|man|one)",
+            r"\b(?:no longer|not) (?:at|on) this (?:number|phone|mobile)\b",
+            r"\b(?:doesn't|does not|don't|do not|no longer)(?: have| has| use| uses| own)?"
+            r" (?:this|that|the) (?:number|phone|mobile)\b",
+            r"\bnot (?:my|his|her|their) (?:number|phone|mobile)\b",
+            r"\b(?:this|it)(?:'s| is|s)? (?:not|isn't) (?:\w+'s|his|her|their) (?:number|phone|mobile)\b",
+            r"\bchanged (?:my|his|her|their) (?:number|phone)\b",
+            r"\bnew (?:owner|user) of this (?:number|phone)\b",
+            r"\bno ?(?:one|body)\b[^.?!]{0,25}\b(?:by that name|called|named|of that name)\b",
+        ),
     ),
     (
         "abuse",
         HOSTILE,
-        r"\b(?:f+u+c+k+|f\*+k?|fck|feck|f+)\s+(?:off|you)\b|\bf+u+c+k+\w*|\bget (?:lost|stuffed|fucked|f\*+ed)\b"
-        r"|\b(?:piss|sod|bugger|naff|jog|shove|bog|clear) off\b|\b(?:do one|jog on)\b|\bhow dare you\b"
-        r"|\breport(?:ing|ed)? (?:you|this|u|them|it|to)\b|^\W*reported\W*$|\bharass\w*"
-        r"|\b(?:ico|trading standards|police|ofcom|solicitor)\b"
-        r"|\b(?:scammers|scum|wankers?|tossers?|twats?|cunts?|dickheads?|bellends?|idiots|morons|muppets"
-        r"|clowns|cowboys|parasites|vultures|leeches|arseholes?|assholes?|pricks|knobheads?|pillocks)\b",
         False,
+        (
+            r"\b(?:f+u+c+k+|f\*+k?|fck|feck|f+)\s+(?:off|you)\b",
+            r"\bf+u+c+k+\w*",
+            r"\bget (?:lost|stuffed|fucked|f\*+ed)\b",
+            r"\b(?:piss|sod|bugger|naff|jog|shove|bog|clear) off\b",
+            r"\b(?:do one|jog on)\b",
+            r"\bhow dare you\b",
+            r"\breport(?:ing|ed)? (?:you|this|u|them|it|to)\b",
+            r"^\W*reported\W*$",
+            r"\bharass\w*",
+            r"\b(?:ico|trading standards|police|ofcom|solicitor)\b",
+            r"\b(?:scammers|scum|wankers?|tossers?|twats?|cunts?|dickheads?|bellends?|idiots|morons|muppets|clowns|cowboys|parasites|vultures|leeches|arseholes?|assholes?|pricks|knobheads?|pillocks)\b",
+        ),
     ),
-    ("🛑", OPT_OUT, r"[\U0001F6D1\u26D4]", False),
-    ("unsubscribe", OPT_OUT, r"\bunsub(?:scribe)?\w*|\bopt(?:ing)?[- ]?(?:me |us )?out\b|\boptout\b", False),
+    (
+        "🛑",
+        OPT_OUT,
+        False,
+        (r"[\U0001F6D1\u26D4]",),
+    ),
+    (
+        "unsubscribe",
+        OPT_OUT,
+        False,
+        (
+            r"\bunsub(?:scribe)?\w*",
+            r"\bopt(?:ing)?[- ]?(?:me |us )?out\b",
+            r"\boptout\b",
+        ),
+    ),
     (
         "remove me",
         OPT_OUT,
-        r"\b(?:remove|delete|erase|wipe)\s+(?:me|us|him|her|this number|from"
-        r"|(?:my|our|his|her) (?:number|details|name|data|info|information|contact))\b"
-        r"|^\W*(?:please |just )?(?:remove|delete)\W*$",
         False,
+        (
+            r"\b(?:remove|delete|erase|wipe)\s+(?:me|us|him|her|this number|from"
+            r"|(?:my|our|his|her) (?:number|details|name|data|info|information|contact))\b",
+            r"^\W*(?:please |just )?(?:remove|delete)\W*$",
+        ),
     ),
     (
         "take me off your list",
         OPT_OUT,
-        r"\btake (?:me|us|him|her|this number|(?:my|our) \w+) (?:off|out of)\b"
-        r"|\b(?:off|out of|from) (?:your|the) (?:mailing )?(?:list|database|system|books|records|contacts)\b",
         False,
+        (
+            r"\btake (?:me|us|him|her|this number|(?:my|our) \w+) (?:off|out of)\b",
+            r"\b(?:off|out of|from) (?:your|the) (?:mailing )?(?:list|database|system|books|records|contacts)\b",
+        ),
     ),
-    ("leave me alone", OPT_OUT, r"\bleave (?:me|us) (?:alone|be)\b|\bgo away\b", False),
-    ("blocking you", OPT_OUT, r"\bblock(?:ing|ed)? (?:you|this number|your number|this)\b", False),
-    ("asked you to stop", OPT_OUT, r"\b(?:asked|told) (?:you|u) (?:to stop|not to)\b", False),
+    (
+        "leave me alone",
+        OPT_OUT,
+        False,
+        (
+            r"\bleave (?:me|us) (?:alone|be)\b",
+            r"\bgo away\b",
+        ),
+    ),
+    (
+        "blocking you",
+        OPT_OUT,
+        False,
+        (r"\bblock(?:ing|ed)? (?:you|this number|your number|this)\b",),
+    ),
+    (
+        "asked you to stop",
+        OPT_OUT,
+        False,
+        (r"\b(?:asked|told) (?:you|u) (?:to stop|not to)\b",),
+    ),
     (
         "don't text me",
         OPT_OUT,
-        rf"\b(?:don't|do not|never)(?: ever)? (?:{_CONTACT_VERBS})\w*(?: me| us| this number| again)\b"
-        r"|\b(?:don't|do not|never)(?: ever)? (?:text|message|contact)\w*\W*$",
         True,
+        (
+            rf"\b(?:don't|do not|never)(?: ever)? (?:{_CONTACT_VERBS})\w*(?: me| us| this number| again)\b",
+            r"\b(?:don't|do not|never)(?: ever)? (?:text|message|contact)\w*\W*$",
+        ),
     ),
-    ("stop texting me", OPT_OUT, rf"\bstop (?:\w+ )?(?:call|ring|phon|{_CONTACT_VERBS})\w*", True),
+    (
+        "stop texting me",
+        OPT_OUT,
+        True,
+        (rf"\bstop (?:\w+ )?(?:call|ring|phon|{_CONTACT_VERBS})\w*",),
+    ),
     (
         "no more texts",
         OPT_OUT,
-        r"\bno more (?:texts?|messages?|sms|contact)\b|^\W*no more\W*(?:please|thanks|thank you)?\W*$"
-        r"|\bdon't want\b[^.?!]{0,15}\b(?:texts|messages)\b",
         True,
+        (
+            r"\bno more (?:texts?|messages?|sms|contact)\b",
+            r"^\W*no more\W*(?:please|thanks|thank you)?\W*$",
+            r"\bdon't want\b[^.?!]{0,15}\b(?:texts|messages)\b",
+        ),
     ),
     (
         "stop",
         OPT_OUT,
-        r"^\W*(?:(?:please|just|now|ok|oh|enough|enough now|i said)\W+)?stop\b|\bstop\W*$",
         True,
+        (
+            r"^\W*(?:(?:please|just|now|ok|oh|enough|enough now|i said)\W+)?stop\b",
+            r"\bstop\W*$",
+        ),
     ),
 )
-_PHRASES = tuple((name, kind, re.compile(pattern), channel) for name, kind, pattern, channel in _PHRASE_TABLE)
+_PHRASES = tuple((name, kind, any_of(*patterns), channel) for name, kind, channel, patterns in _PHRASE_TABLE)
 # "I'm not Dave" is looked for after death, wrong number and abuse, before the plain requests.
 _SOMEONE_ELSE_AT = 3
-_KINDS = {name: kind for name, kind, _, _ in _PHRASE_TABLE} | {"someone else": WRONG_NUMBER}
+_KINDS = {name: kind for name, kind, _, _ in _PHRASES} | {"someone else": WRONG_NUMBER}
 
 
 def opt_out_phrase(text: str) -> str | None:
@@ -249,15 +328,23 @@ def phrase_kind(phrase: str) -> str:
     return _KINDS[phrase]
 
 
-_AUTO_REPLY = re.compile(
-    r"\b(?:does not|doesn't|cannot|can't|is unable to) (?:accept|receive) (?:sms|texts?)\b"
-    r"|\b(?:message|sms|text)\b[^.]{0,20}\b(?:not|could not be|couldn't be|cannot be|was not) delivered\b"
-    r"|\bundeliver(?:able|ed)\b|\bdelivery (?:failed|failure)\b|\bout of (?:the )?office\b"
-    r"|\bauto[- ]?(?:matic |mated )?(?:reply|response|responder|message)\b|\bautoreply\b|\bthis is an automated\b"
-    r"|\bon annual leave\b|\bdriving with do not disturb\b|\bdo not disturb while driving\b"
-    r"|\b(?:mailbox|inbox|number) is not monitored\b|\b(?:no longer|not) in service\b"
-    r"|\b(?:person|number|subscriber) you (?:are trying to reach|have (?:texted|called|messaged))\b"
-    r"|\bhandset is (?:unavailable|switched off)\b|\b(?:respond|reply|get back to you) (?:on|upon) my return\b"
+_AUTO_REPLY = any_of(
+    r"\b(?:does not|doesn't|cannot|can't|is unable to) (?:accept|receive) (?:sms|texts?)\b",
+    r"\b(?:message|sms|text)\b[^.]{0,20}\b(?:not|could not be|couldn't be|cannot be|was not) delivered\b",
+    r"\bundeliver(?:able|ed)\b",
+    r"\bdelivery (?:failed|failure)\b",
+    r"\bout of (?:the )?office\b",
+    r"\bauto[- ]?(?:matic |mated )?(?:reply|response|responder|message)\b",
+    r"\bautoreply\b",
+    r"\bthis is an automated\b",
+    r"\bon annual leave\b",
+    r"\bdriving with do not disturb\b",
+    r"\bdo not disturb while driving\b",
+    r"\b(?:mailbox|inbox|number) is not monitored\b",
+    r"\b(?:no longer|not) in service\b",
+    r"\b(?:person|number|subscriber) you (?:are trying to reach|have (?:texted|called|messaged))\b",
+    r"\bhandset is (?:unavailable|switched off)\b",
+    r"\b(?:respond|reply|get back to you) (?:on|upon) my return\b",
 )
 
 

@@ -78,7 +78,7 @@ _MONTH = (
 
 
 def _rule(*alternatives: str) -> Callable[[str], object]:
-    return re.compile("|".join(alternatives)).search
+    return optout.any_of(*alternatives).search
 
 
 _CUES: dict[str, Callable[[str], object]] = {
