@@ -96,7 +96,7 @@ _OTHER_CHANNEL = any_of(
 )
 
 # "Don't call me" is left out: it often means "text me instead".
-_CONTACT_VERBS = "text|message|contact|bother|pester|spam|send|sms|harass|e-?mail"
+_CONTACT_VERBS = "text|messag|contact|bother|pester|spam|send|sms|harass|e-?mail"
 
 _NAME_AFTER_NOT = re.compile(
     r"\b(?:i'?m|i am|this is|it'?s|it is)\s+not\s+([a-z]+)\b"
