@@ -111,7 +111,7 @@ _CUES: dict[str, Callable[[str], object]] = {
         r"\bspeak to (?:someone|a person|a human)\b",
     ),
     "not_eligible": _rule(
-        r"\bi rent\b",
+        r"\b(?:i|we) rent\b",
         r"\brent(?:ing|ed)\b",
         r"\btenants?\b",
         r"\blandlord\b",
