@@ -95,6 +95,12 @@ _OTHER_CHANNEL = any_of(
     r"\b(?:e-?mail|call|ring|phone)(?:ing)? (?:is|would be|'d be|'s) (?:better|best|easier|fine|preferred)\b",
 )
 
+# Names people call a sender they feel pestered by (singular where nobody would say it of a product).
+_INSULTS = (
+    "scammers|scum|wankers?|tossers?|twats?|cunts?|dickheads?|bellends?|idiots|morons|muppets|clowns|cowboys"
+    "|chancers|crooks|conmen|con artists|sharks|liars|thieves|parasites|vultures|leeches|arseholes?|assholes?"
+    "|pricks|knobheads?|pillocks"
+)
 # "Don't call me" is left out: it often means "text me instead".
 _CONTACT_VERBS = "text|messag|contact|bother|pester|spam|send|sms|harass|e-?mail"
 
@@ -206,7 +212,7 @@ _PHRASE_TABLE = (
             r"^\W*reported\W*$",
             r"\bharass\w*",
             r"\b(?:ico|trading standards|police|ofcom|solicitor)\b",
-            r"\b(?:scammers|scum|wankers?|tossers?|twats?|cunts?|dickheads?|bellends?|idiots|morons|muppets|clowns|cowboys|parasites|vultures|leeches|arseholes?|assholes?|pricks|knobheads?|pillocks)\b",
+            rf"\b(?:{_INSULTS})\b",
         ),
     ),
     (
@@ -233,6 +239,9 @@ _PHRASE_TABLE = (
             r"\b(?:remove|delete|erase|wipe)\s+(?:me|us|him|her|this number|from"
             r"|(?:my|our|his|her) (?:number|details|name|data|info|information|contact))\b",
             r"^\W*(?:please |just )?(?:remove|delete)\W*$",
+            r"\b(?:number|details)\b[^.?!]{0,30}\b(?:remove|delete) (?:it|them)\b",
+            r"\b(?:this is|it's|its|more|bloody|just|utter) spam\b",
+            r"^\W*spam\W*$",
         ),
     ),
     (
@@ -287,7 +296,7 @@ _PHRASE_TABLE = (
         (
             r"\bno more (?:texts?|messages?|sms|contact)\b",
             r"^\W*no more\W*(?:please|thanks|thank you)?\W*$",
-            r"\bdon't want\b[^.?!]{0,15}\b(?:texts|messages)\b",
+            r"\bdon't want\b[^.?!]{0,25}\b(?:texts|messages)\b",
         ),
     ),
     (

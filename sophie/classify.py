@@ -218,7 +218,7 @@ _CUES: dict[str, Callable[[str], object]] = {
     ),
     "grant": _rule(
         r"\bgrants?\b",
-        r"\bfree\b",
+        r"\bfree\b(?! (?:survey|quote|visit|consultation|assessment))",
         r"\beco ?4?\b",
         r"\bschemes?\b",
         r"\bfund(?:ed|ing)\b",
@@ -276,6 +276,10 @@ _CUES: dict[str, Callable[[str], object]] = {
         r"\brough (?:figure|idea)\b",
     ),
     "product_question": _rule(
+        r"\bdo you (?:do|fit|install|offer|supply|sell)\b",
+        r"\bwhat (?:make|brand|type|kind|sort) of\b",
+        r"\bpayback\b",
+        r"\bsavings?\b",
         r"\bbatter(?:y|ies)\b",
         r"\bev\b",
         r"\bcharger\b",
@@ -306,8 +310,7 @@ _CUES: dict[str, Callable[[str], object]] = {
         r"\b(?:great|brilliant|perfect|fab|lovely|excellent|smashing)\b",
     ),
     "yes": _rule(
-        r"^\W*" + _YES + r"\b",
-        r"^\W*(?:\W*👍)+\W*" + _YES + r"\b",
+        r"^\W*(?:(?:hi|hiya|hello|hey|morning|afternoon|evening|👍)\W*)?" + _YES + r"\b",
     ),
 }
 
