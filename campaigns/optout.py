@@ -193,6 +193,7 @@ _PHRASE_TABLE = (
             r"\bnot (?:my|his|her|their) (?:number|phone|mobile)\b",
             r"\b(?:this|it)(?:'s| is|s)? (?:not|isn't) (?:\w+'s|his|her|their) (?:number|phone|mobile)\b",
             r"\bchanged (?:my|his|her|their) (?:number|phone)\b",
+            r"\b(?:this|the) (?:phone|number|mobile) (?:belongs to|is now) (?:my|his|her|someone)\b",
             r"\bnew (?:owner|user) of this (?:number|phone)\b",
             r"\bno ?(?:one|body)\b[^.?!]{0,25}\b(?:by that name|called|named|of that name)\b",
         ),
