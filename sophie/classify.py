@@ -65,7 +65,7 @@ _SLANG = {
     "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow", "2day": "today", "2nite": "tonight",
     "tonite": "tonight", "gd": "good", "cba": "can't be bothered", "wat": "what", "wot": "what", "wht": "what",
     "hw": "how", "atm": "at the moment", "intrested": "interested", "intersted": "interested",
-    "interseted": "interested", "interestd": "interested", "intrested.": "interested", "alredy": "already",
+    "interseted": "interested", "interestd": "interested", "alredy": "already",
     "allready": "already", "alrdy": "already", "hav": "have", "thx": "thanks", "ty": "thanks", "ta": "thanks",
     "cheers": "thanks", "r": "are", "b4": "before", "l8r": "later", "nxt": "next", "defo": "definitely",
     "deffo": "definitely", "def": "definitely", "wanna": "want to", "gonna": "going to", "dunno": "don't know",
