@@ -58,7 +58,7 @@ def test_it_keeps_the_schema_when_queued_on_commit(tenants, celery_worker_proces
 def test_a_real_worker_runs_an_import_in_the_clients_schema(tenants, celery_worker_process):
     from django.core.files.base import ContentFile
 
-    from leads.imports import upload_receive
+    from leads.importing.receive import upload_receive
     from leads.tasks import import_upload
     from tests.leads.test_imports import MAPPING, _csv, _row
 

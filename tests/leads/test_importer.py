@@ -11,19 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leads.importer import (
-    FIELDS,
-    HEADER_SYNONYMS,
-    UNPARSED_DATE_KEY,
-    ImportFileError,
-    RowValidator,
-    guess_mapping,
-    iter_results,
-    normalise_postcode,
-    open_table,
-    parse_date,
-    validate_mapping,
-)
+from leads.importing.mapping import FIELDS, HEADER_SYNONYMS, guess_mapping, validate_mapping
+from leads.importing.reading import ImportFileError, open_table
+from leads.importing.rows import UNPARSED_DATE_KEY, RowValidator, iter_results, normalise_postcode, parse_date
 
 HEADER = ["First Name", "Surname", "Mobile", "Email", "Postcode", "Enquiry Date", "Notes"]
 MAPPING = {
