@@ -47,10 +47,10 @@ def _row(n: int, **overrides) -> list[str]:
     return list(values.values())
 
 
-def _import(dataset, content: bytes, filename="leads.csv", mapping=MAPPING, workers=1):
+def _import(dataset, content: bytes, filename="leads.csv", mapping=MAPPING, workers=1, actor=None):
     upload = upload_receive(fileobj=ContentFile(content), filename=filename, uploaded_by=None, dataset=dataset)
     assert upload.status == Upload.Status.MAPPING, upload.errors
-    return lead_import(upload=upload, dataset=dataset, mapping=mapping, workers=workers), upload
+    return lead_import(upload=upload, dataset=dataset, mapping=mapping, workers=workers, actor=actor), upload
 
 
 def _accounts_for_every_row(summary) -> bool:
