@@ -1,6 +1,6 @@
 """Which column of a file fills which lead field: header synonyms, the guess, its checks, field labels.
 
-Pure: no file and no database. `upload_mapping` only reads what the upload and its dataset already hold.
+No file and no writes; only `upload_mapping` reads a model (the upload and its dataset).
 """
 
 import re

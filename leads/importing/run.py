@@ -126,11 +126,15 @@ def _import(
             dataset.column_mapping = mapping
             dataset.save(update_fields=["column_mapping", "updated_at"])
         if summary.rejected:
-            rejected.seek(0)
-            summary.rejected_file = save_client_file(
-                "exports", f"rejected-rows-{upload.pk}.csv", File(io.BytesIO(rejected.read().encode("utf-8")))
-            )
+            summary.rejected_file = _rejected_rows_keep(rejected, upload)
     return summary
+
+
+def _rejected_rows_keep(rejected, upload: Upload) -> str:
+    """Stores the rejected rows (with their reasons) in the client's exports; returns the path."""
+    rejected.seek(0)
+    content = File(io.BytesIO(rejected.read().encode("utf-8")))
+    return save_client_file("exports", f"rejected-rows-{upload.pk}.csv", content)
 
 
 def _reporter(upload: Upload, total: int, on_progress: Callable[[int, int], None] | None) -> Callable[[int], None]:
