@@ -269,27 +269,16 @@ def numbers_check() -> None:
 # ---------------------------------------------------------------------------------------------------
 # The same rows, normalised once (outside any timing), for the raw COPY
 
-COPY_COLUMNS = (
-    "id",
-    "dataset_id",
-    "first_name",
-    "last_name",
-    "phone_number",
-    "email",
-    "postcode",
-    "inquiry_date",
-    "notes",
-    "custom_fields",
-    "sms_capable",
-    "sms_capable_reason",
-    "row_number",
-    "contact_status",
-    "archived",
-    "manual_mode",
-    "call_booked",
-    "total_messages",
-    "is_duplicate",
-)
+
+def _copy_columns() -> tuple[str, ...]:
+    """Every NOT NULL column of `leads`: the import's own lead columns, then the rest a new lead starts with."""
+    from leads.importing.staging import LEAD_COLUMNS
+
+    return ("id", "dataset_id", *LEAD_COLUMNS, "row_number", "contact_status", *_NEW_LEAD_FLAG_COLUMNS)
+
+
+_NEW_LEAD_FLAG_COLUMNS = ("archived", "manual_mode", "call_booked", "total_messages", "is_duplicate")
+_NEW_LEAD_FLAGS = (False, False, False, 0, False)
 DATASET_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"  # replaced by each COPY run's fresh dataset
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -314,13 +303,17 @@ class Normalised:
 
 def normalise_file(source: Path, target: Path) -> Normalised:
     """Runs the import's own validator (two processes) over the file and writes the leads it would create."""
-    from leads.importer import guess_mapping, iter_results, open_table
-    from leads.imports import _validator
+    from leads.importing.mapping import guess_mapping
+    from leads.importing.options import row_validator
+    from leads.importing.reading import open_table
+    from leads.importing.rows import iter_results
+    from leads.importing.staging import lead_values
     from leads.services import default_template
 
     started = perf_counter()
     table_file = open_table(source, filename=source.name)
-    validator = _validator(table_file.headers, guess_mapping(table_file.headers), default_template())
+    mapping = guess_mapping(table_file.headers)
+    validator = row_validator(headers=table_file.headers, mapping=mapping, options=default_template())
     seen: set[str] = set()
     created = skipped = rejected = 0
     with open(target, "w", encoding="utf-8", newline="\n") as out:
@@ -334,27 +327,7 @@ def normalise_file(source: Path, target: Path) -> Normalised:
                 continue
             seen.add(v["phone_number"])
             created += 1
-            row = (
-                uuid.uuid4(),
-                DATASET_PLACEHOLDER,
-                v["first_name"] or "",
-                v["last_name"],
-                v["phone_number"],
-                v["email"],
-                v["postcode"],
-                v["inquiry_date"],
-                v["notes"],
-                json.dumps(v["custom_fields"] or {}, ensure_ascii=False),
-                v["sms_capable"],
-                v["sms_capable_reason"] or "",
-                result.row_number,
-                "READY",
-                False,
-                False,
-                False,
-                0,
-                False,
-            )
+            row = (uuid.uuid4(), DATASET_PLACEHOLDER, *lead_values(v), result.row_number, "READY", *_NEW_LEAD_FLAGS)
             out.write("\t".join(_copy_text(value) for value in row) + "\n")
     return Normalised(target, created, skipped, rejected, perf_counter() - started)
 
@@ -378,7 +351,7 @@ def copy_run(normalised: Normalised, workdir: Path, label: str) -> tuple[float, 
     leads_reset()
     with connection.cursor() as cursor, open(path, "rb") as source:
         started = perf_counter()
-        with cursor.copy(f"COPY leads ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY leads ({', '.join(_copy_columns())}) FROM STDIN") as copy:
             while chunk := source.read(1 << 20):
                 copy.write(chunk)
         seconds = perf_counter() - started
@@ -404,7 +377,9 @@ def one_import(path: Path, workers: int, label: str) -> dict:
     from bench.leads_data import stats_check
     from clients.models import Client
     from clients.storage import bucket_storage
-    from leads.imports import lead_import, mapping_for, upload_receive
+    from leads.importing.mapping import upload_mapping
+    from leads.importing.receive import upload_receive
+    from leads.importing.run import lead_import
     from leads.services import dataset_create
 
     connection.set_tenant(Client.objects.get(slug=CLIENT_SLUG))
@@ -423,7 +398,7 @@ def one_import(path: Path, workers: int, label: str) -> dict:
         summary = lead_import(
             upload=upload,
             dataset=dataset,
-            mapping=mapping_for(upload, dataset),
+            mapping=upload_mapping(upload),
             workers=workers,
             on_progress=on_progress,
         )
@@ -456,7 +431,7 @@ def one_import(path: Path, workers: int, label: str) -> dict:
 
 
 class SqlTimes:
-    """Django execute wrapper: seconds spent in the import's classification UPDATEs and in its INSERT of leads."""
+    """Django execute wrapper: seconds in the import's classification UPDATEs and in its INSERTs of leads and events."""
 
     def __init__(self):
         self.seconds = {"classify": 0.0, "insert": 0.0, "other": 0.0}
@@ -466,7 +441,8 @@ class SqlTimes:
         try:
             return execute(sql, params, many, context)
         finally:
-            phase = "insert" if "INSERT INTO leads" in sql else "classify" if "import_rows" in sql else "other"
+            inserting = "INSERT INTO leads" in sql or "INSERT INTO lead_events" in sql
+            phase = "insert" if inserting else "classify" if "import_rows" in sql else "other"
             self.seconds[phase] += perf_counter() - started
 
 
@@ -755,8 +731,8 @@ def main(argv: list[str]) -> int:
 
 NOTES_TEXT = """
 Import = `upload_receive` (stores a copy of the file, counts its rows) + `lead_import` (parse and judge every
-row, COPY into a temp table, classify duplicates in SQL, one INSERT … SELECT of the leads and their `imported`
-events, one transaction), each run in a child process on an emptied `leads` table. Its rate is file rows per
+row, COPY into a temp table, classify duplicates in SQL, one INSERT … SELECT of the leads and one of their
+`imported` events, one transaction), each run in a child process on an emptied `leads` table. Its rate is file rows per
 second; the COPY's is rows copied per second (the accepted, de-duplicated rows: about 97% of the file). The COPY
 writes only `leads`; the import also writes one `lead_events` row per lead. Peak memory is sampled every 0.2 s
 over the import process and its parser workers (PSS: shared pages split between them); PostgreSQL's own memory

@@ -3,7 +3,7 @@
 import random
 import statistics
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from time import perf_counter
 
 from django.db import connection, transaction
@@ -49,6 +49,18 @@ def checks_summary(checks: list[str]) -> str:
     return f"stats == recount: OK ×{len(checks)}" if not bad else f"stats == recount: {'; '.join(bad)}"
 
 
+def alternating(runs: int) -> Iterator[tuple[int, bool]]:
+    """(run, triggers on?) for each half of each run: on first in even runs, off first in odd ones."""
+    for i in range(runs):
+        for triggers_on in (True, False) if i % 2 == 0 else (False, True):
+            yield i, triggers_on
+
+
+def on_off_results(label: str, n: int, on: list[float], off: list[float], notes: tuple[str, str]) -> list[Result]:
+    """The pair of rows for a measurement taken with the stats triggers on and off."""
+    return [Result(f"{label} ON", n, on, notes[0]), Result(f"{label} OFF", n, off, notes[1])]
+
+
 def copy_fresh(label: str, rows_n: int, triggers_on: bool = True) -> tuple[float, str]:
     """A COPY of `rows_n` leads into a new dataset of an emptied table; (seconds, stats check)."""
     leads_reset()
@@ -66,23 +78,26 @@ def bench_copy_overhead() -> list[Result]:
     on: list[float] = []
     off: list[float] = []
     checks: list[str] = []
-    for i in range(INSERT_RUNS):
-        for triggers_on in (True, False) if i % 2 == 0 else (False, True):
-            seconds, check = copy_fresh(f"copy-{i}", INSERT_ROWS, triggers_on)
-            (on if triggers_on else off).append(seconds)
-            if triggers_on:
-                checks.append(check)
-            log(f"  COPY {INSERT_ROWS:,} triggers {'on ' if triggers_on else 'off'}: {seconds:.3f} s {check}")
+    for i, triggers_on in alternating(INSERT_RUNS):
+        seconds, check = copy_fresh(f"copy-{i}", INSERT_ROWS, triggers_on)
+        (on if triggers_on else off).append(seconds)
+        if triggers_on:
+            checks.append(check)
+        log(f"  COPY {INSERT_ROWS:,} triggers {'on ' if triggers_on else 'off'}: {seconds:.3f} s {check}")
     with_, without = statistics.median(on), statistics.median(off)
     overhead = overhead_pct(with_, without)
     verdict = "PASS" if overhead <= ACCEPTABLE_OVERHEAD_PCT else "FAIL"
-    return [
-        Result(f"COPY {INSERT_ROWS // 1000}k leads, stats triggers ON", INSERT_ROWS, on,
-               f"{rate(INSERT_ROWS, with_)}; {checks_summary(checks)}"),
-        Result(f"COPY {INSERT_ROWS // 1000}k leads, stats triggers OFF", INSERT_ROWS, off,
-               f"{rate(INSERT_ROWS, without)}; stats overhead {overhead:+.1f}% "
-               f"(acceptance ≤ {ACCEPTABLE_OVERHEAD_PCT:.0f}%: {verdict})"),
-    ]
+    return on_off_results(
+        f"COPY {INSERT_ROWS // 1000}k leads, stats triggers",
+        INSERT_ROWS,
+        on,
+        off,
+        (
+            f"{rate(INSERT_ROWS, with_)}; {checks_summary(checks)}",
+            f"{rate(INSERT_ROWS, without)}; stats overhead {overhead:+.1f}% "
+            f"(acceptance ≤ {ACCEPTABLE_OVERHEAD_PCT:.0f}%: {verdict})",
+        ),
+    )
 
 
 def bench_insert_select() -> Result:
@@ -102,7 +117,9 @@ def bench_insert_select() -> Result:
     total = perf_counter() - started
     commit = perf_counter() - commit_started
     return Result(
-        f"temp COPY + INSERT…SELECT {INSERT_ROWS // 1000}k, triggers ON", INSERT_ROWS, [total],
+        f"temp COPY + INSERT…SELECT {INSERT_ROWS // 1000}k, triggers ON",
+        INSERT_ROWS,
+        [total],
         f"{rate(INSERT_ROWS, total)}; COPY→temp {staged:.2f} s + INSERT {inserted:.2f} s + commit (FK checks) "
         f"{commit:.2f} s; ON CONFLICT DO NOTHING; stats == recount: {stats_check(dataset.id)}",
     )
@@ -117,7 +134,9 @@ def bench_bulk_create() -> Result:
     Lead.objects.bulk_create(objects, batch_size=5000)
     seconds = perf_counter() - started
     return Result(
-        f"bulk_create {INSERT_ROWS // 1000}k (batch 5000), triggers ON", INSERT_ROWS, [seconds],
+        f"bulk_create {INSERT_ROWS // 1000}k (batch 5000), triggers ON",
+        INSERT_ROWS,
+        [seconds],
         f"{rate(INSERT_ROWS, seconds)}; stats == recount: {stats_check(dataset.id)}; Python-bound: Django "
         "compiles and psycopg binds client-side ~40 params × 5,000 rows per statement",
     )
@@ -141,19 +160,23 @@ def bench_updates() -> list[Result]:
     execute("VACUUM ANALYZE leads")
     ids = [lead_id for (lead_id,) in execute("SELECT id FROM leads WHERE contact_status = 'READY'")]
     random.Random(42).shuffle(ids)
-    notes_ids, hot_ids, timing_ids = ids[:UPDATES], ids[UPDATES:UPDATES + HOT_CHANGES], ids[UPDATES + HOT_CHANGES:]
+    notes_ids, hot_ids, timing_ids = ids[:UPDATES], ids[UPDATES : UPDATES + HOT_CHANGES], ids[UPDATES + HOT_CHANGES :]
 
     seconds, before, after = dataset_writes(dataset.id, lambda: single_updates(NOTES_UPDATE, notes_ids, "x"))
     unchanged = before[0] == after[0] and after[1] == before[1]
     notes_result = Result(
-        f"{UPDATES:,} notes UPDATEs: dataset row untouched?", UPDATES, [seconds],
+        f"{UPDATES:,} notes UPDATEs: dataset row untouched?",
+        UPDATES,
+        [seconds],
         f"datasets xmin {before[0]}→{after[0]}, n_tup_upd +{after[1] - before[1]}: "
         f"{'OK (not written)' if unchanged else 'WRITTEN'}",
     )
     seconds, before, after = dataset_writes(dataset.id, lambda: single_updates(STATUS_UPDATE, hot_ids, "HOT"))
     written = before[0] != after[0] and after[1] - before[1] == HOT_CHANGES and after[2] - before[2] == HOT_CHANGES
     hot_result = Result(
-        f"{HOT_CHANGES:,} READY→HOT UPDATEs: dataset row written?", HOT_CHANGES, [seconds],
+        f"{HOT_CHANGES:,} READY→HOT UPDATEs: dataset row written?",
+        HOT_CHANGES,
+        [seconds],
         f"xmin {before[0]}→{after[0]}, n_tup_upd +{after[1] - before[1]}, hot_leads +{after[2] - before[2]}: "
         f"{'OK (written each time)' if written else 'UNEXPECTED'}; stats == recount: {stats_check(dataset.id)}",
     )
@@ -164,23 +187,26 @@ def update_overhead(ids: list[uuid.UUID]) -> list[Result]:
     """10k single-row notes UPDATEs with the stats triggers on vs off, alternating, distinct rows per run."""
     on: list[float] = []
     off: list[float] = []
-    batches = [ids[i * UPDATES:(i + 1) * UPDATES] for i in range(2 * UPDATE_RUNS)]
-    for i in range(UPDATE_RUNS):
-        for triggers_on in (True, False) if i % 2 == 0 else (False, True):
-            batch = batches.pop()
-            if triggers_on:
-                on.append(single_updates(NOTES_UPDATE, batch, f"run {i}"))
-            else:
-                with stats_triggers_disabled():
-                    off.append(single_updates(NOTES_UPDATE, batch, f"run {i}"))
+    batches = [ids[i * UPDATES : (i + 1) * UPDATES] for i in range(2 * UPDATE_RUNS)]
+    for i, triggers_on in alternating(UPDATE_RUNS):
+        batch = batches.pop()
+        if triggers_on:
+            on.append(single_updates(NOTES_UPDATE, batch, f"run {i}"))
+        else:
+            with stats_triggers_disabled():
+                off.append(single_updates(NOTES_UPDATE, batch, f"run {i}"))
     with_, without = statistics.median(on), statistics.median(off)
-    return [
-        Result(f"{UPDATES // 1000}k single-row UPDATEs, triggers ON", UPDATES, on,
-               f"{with_ / UPDATES * 1e6:.0f} µs/update"),
-        Result(f"{UPDATES // 1000}k single-row UPDATEs, triggers OFF", UPDATES, off,
-               f"{without / UPDATES * 1e6:.0f} µs/update; stats overhead {overhead_pct(with_, without):+.1f}% "
-               f"({(with_ - without) / UPDATES * 1e6:+.0f} µs/update)"),
-    ]
+    return on_off_results(
+        f"{UPDATES // 1000}k single-row UPDATEs, triggers",
+        UPDATES,
+        on,
+        off,
+        (
+            f"{with_ / UPDATES * 1e6:.0f} µs/update",
+            f"{without / UPDATES * 1e6:.0f} µs/update; stats overhead {overhead_pct(with_, without):+.1f}% "
+            f"({(with_ - without) / UPDATES * 1e6:+.0f} µs/update)",
+        ),
+    )
 
 
 def bench_seed_trigger() -> list[Result]:
@@ -194,11 +220,19 @@ def bench_seed_trigger() -> list[Result]:
     check = stats_check(dataset.id)
     estimate_min = seed * (INSERT_ROWS / SEED_TRIGGER_ROWS) ** 2 / 60
     return [
-        Result(f"COPY {SEED_TRIGGER_ROWS // 1000}k, our statement triggers", SEED_TRIGGER_ROWS, [ours],
-               f"{rate(SEED_TRIGGER_ROWS, ours)}; stats == recount: {ours_check}"),
-        Result(f"COPY {SEED_TRIGGER_ROWS // 1000}k, seed's row trigger (replaced)", SEED_TRIGGER_ROWS, [seed],
-               f"{seed / ours:.0f}× ours; stats == recount: {check}; each row recounts the whole dataset, "
-               f"so time grows with rows²: 100k not run (≈{estimate_min:.0f} min by extrapolation)"),
+        Result(
+            f"COPY {SEED_TRIGGER_ROWS // 1000}k, our statement triggers",
+            SEED_TRIGGER_ROWS,
+            [ours],
+            f"{rate(SEED_TRIGGER_ROWS, ours)}; stats == recount: {ours_check}",
+        ),
+        Result(
+            f"COPY {SEED_TRIGGER_ROWS // 1000}k, seed's row trigger (replaced)",
+            SEED_TRIGGER_ROWS,
+            [seed],
+            f"{seed / ours:.0f}× ours; stats == recount: {check}; each row recounts the whole dataset, "
+            f"so time grows with rows²: 100k not run (≈{estimate_min:.0f} min by extrapolation)",
+        ),
     ]
 
 

@@ -6,8 +6,7 @@ from django.conf import settings
 
 from campaigns import content
 from campaigns.preview import merge_field_hint
-from leads.forms import FIELD_LABELS
-from leads.importer import FIELDS
+from leads.importing.mapping import FIELD_LABELS, FIELDS
 from leads.models import WEEKDAYS, CampaignSettings, Lead
 from leads.phones import normalise_phone
 

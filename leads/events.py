@@ -1,6 +1,9 @@
 """A lead's timeline: one small function per event type (saleor's order/events.py pattern)."""
 
+import json
 from collections.abc import Iterable
+
+from django.db import connection
 
 from clients.models import User
 from leads.models import Lead, LeadEvent
@@ -17,6 +20,36 @@ def leads_imported(lead_ids: Iterable, *, upload_id=None, actor: User | None = N
     data = {"upload_id": str(upload_id)} if upload_id else {}
     events = [LeadEvent(lead_id=lead_id, event_type=Type.IMPORTED, actor=actor, data=data) for lead_id in lead_ids]
     return len(LeadEvent.objects.bulk_create(events, batch_size=5000))
+
+
+def leads_imported_sql(rows_sql: str, *, upload_id, actor: User | None = None) -> int:
+    """Bulk form for an import whose rows stay in the database: one event per (lead id, file row) that
+    `rows_sql` selects, in one INSERT … SELECT."""
+    return _events_from_sql(rows_sql, Type.IMPORTED, actor, "row", upload_id=str(upload_id))
+
+
+def leads_merged_sql(rows_sql: str, *, upload_id, actor: User | None = None) -> int:
+    """As leads_imported_sql, for leads an import merged rows into: (lead id, file row)."""
+    return _events_from_sql(rows_sql, Type.MERGED, actor, "row", upload_id=str(upload_id))
+
+
+def numbers_suppressed_sql(rows_sql: str, *, source: str) -> int:
+    """Bulk form of number_suppressed: one event per (lead id, reason) that `rows_sql` selects."""
+    return _events_from_sql(rows_sql, Type.SUPPRESSED, None, "reason", source=source)
+
+
+def _events_from_sql(rows_sql: str, event_type: str, actor: User | None, key: str, **data) -> int:
+    """One `event_type` event per (lead id, value) row of `rows_sql`; the value joins `data` under `key`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {LeadEvent._meta.db_table} (id, created_at, lead_id, event_type, actor_id, data)
+            SELECT gen_random_uuid(), now(), lead_id, %s, %s, %s::jsonb || jsonb_build_object(%s::text, value)
+            FROM ({rows_sql}) AS source (lead_id, value)
+            """,
+            [event_type, actor.pk if actor else None, json.dumps(data), key],
+        )
+        return cursor.rowcount
 
 
 def lead_imported(lead: Lead, *, upload_id=None, actor: User | None = None) -> LeadEvent:

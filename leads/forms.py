@@ -1,18 +1,9 @@
 from django import forms
 from django.conf import settings
 
-from leads.importer import FIELDS
+from leads.importing.mapping import FIELD_LABELS, FIELDS
 from leads.models import Dataset
 
-FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "phone_number": "Phone number",
-    "email": "Email",
-    "postcode": "Postcode",
-    "inquiry_date": "Enquiry date",
-    "notes": "Notes",
-}
 KEEP = ""  # an unmapped column is kept with the lead as a custom field
 
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
@@ -320,7 +321,14 @@ class Upload(CreatedModel):
     status = models.TextField(choices=Status.choices, default=Status.PENDING)
     rows_detected = models.IntegerField(null=True, blank=True)
     rows_imported = models.IntegerField(null=True, blank=True)
-    errors = models.JSONField(null=True, blank=True)
+    errors = models.JSONField(null=True, blank=True, help_text='Why the file failed as a whole: {"file": message}.')
+
+    # What the file holds (read when it is received) and the wizard's choices about it.
+    headers = ArrayField(models.TextField(), default=list, blank=True, help_text="Column names, made unique.")
+    encoding = models.TextField(null=True, blank=True, help_text="CSV only, e.g. utf-8-sig, cp1252.")
+    delimiter = models.TextField(null=True, blank=True, help_text="CSV only.")
+    column_mapping = models.JSONField(null=True, blank=True, help_text="Column name -> lead field, once chosen.")
+    summary = models.JSONField(null=True, blank=True, help_text="What the import did (counts and examples).")
 
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
 

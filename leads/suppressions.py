@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from clients.models import User
 from leads import events
-from leads.importer import ImportFileError, guess_mapping, open_table
+from leads.importing.mapping import guess_mapping
+from leads.importing.reading import ImportFileError, open_table
 from leads.models import Lead, Suppression
 from leads.phones import normalise_phone
 

@@ -1,8 +1,8 @@
 from celery import shared_task
 
 from clients.models import User
-from leads.importer import ImportFileError
-from leads.imports import lead_import
+from leads.importing.reading import ImportFileError
+from leads.importing.run import lead_import
 from leads.models import Dataset, Upload
 from leads.services import dataset_stats_recount
 

@@ -1,3 +1,4 @@
+import functools
 import uuid
 
 from django.conf import settings
@@ -14,18 +15,14 @@ from clients.queue import enqueue
 from clients.roles import Action, require
 from leads.exports import export_stream
 from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
-from leads.importer import ImportFileError
-from leads.imports import (
-    dataset_required_fields_set,
-    import_preview,
-    import_settings,
-    mapping_for,
-    upload_headers,
-    upload_receive,
-)
+from leads.importing.mapping import upload_mapping
+from leads.importing.options import dataset_required_fields_set, import_settings
+from leads.importing.preview import import_preview
+from leads.importing.progress import progress_get
+from leads.importing.reading import ImportFileError
+from leads.importing.receive import upload_mapping_set, upload_receive
 from leads.models import Lead, Suppression, Upload
 from leads.phones import normalise_phone
-from leads.progress import progress_get
 from leads.selectors import dataset_for, datasets_visible_to, leads_visible_to, upload_for
 from leads.services import dataset_create
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
@@ -122,29 +119,40 @@ def import_start(request):
     return render(request, "leads/import_start.html", {"form": form, "nav": "datasets"})
 
 
+def _wizard_step(*, already_imported: str = ""):
+    """A step between the file and the import: the role is checked, the user's access applied (404 otherwise),
+    and an upload that has left the wizard goes to its result page (with `already_imported` said, if given)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def step(request, pk):
+            require(request.user, Action.IMPORT_LEADS)
+            upload = upload_for(request.user, pk)
+            if upload.status != Upload.Status.MAPPING:
+                if already_imported:
+                    messages.warning(request, already_imported)
+                return redirect("import_detail", pk=upload.pk)
+            return view(request, upload)
+
+        return step
+
+    return decorator
+
+
 @login_required
-def import_mapping(request, pk):
-    require(request.user, Action.IMPORT_LEADS)
-    upload = upload_for(request.user, pk)
-    if upload.status != Upload.Status.MAPPING:
-        return redirect("import_detail", pk=upload.pk)
-    headers = upload_headers(upload)
-    current = (upload.errors or {}).get("mapping") or mapping_for(upload, upload.dataset)
-    form = MappingForm(request.POST or None, headers=headers, initial_mapping=current)
+@_wizard_step()
+def import_mapping(request, upload):
+    form = MappingForm(request.POST or None, headers=upload.headers, initial_mapping=upload_mapping(upload))
     if request.method == "POST" and form.is_valid():
-        upload.errors = {**upload.errors, "mapping": form.mapping()}
-        upload.save(update_fields=["errors"])
+        upload_mapping_set(upload=upload, mapping=form.mapping())
         return redirect("import_preview", pk=upload.pk)
     return render(request, "leads/import_mapping.html", {"upload": upload, "form": form, "nav": "datasets"})
 
 
 @login_required
-def import_preview_view(request, pk):
-    require(request.user, Action.IMPORT_LEADS)
-    upload = upload_for(request.user, pk)
-    if upload.status != Upload.Status.MAPPING:
-        return redirect("import_detail", pk=upload.pk)
-    mapping = (upload.errors or {}).get("mapping") or mapping_for(upload, upload.dataset)
+@_wizard_step()
+def import_preview_view(request, upload):
+    mapping = upload_mapping(upload)
     options = import_settings(upload.dataset)
     form = RequiredFieldsForm(request.POST or None, initial={"required": options.required_fields})
     if request.method == "POST" and form.is_valid():
@@ -168,13 +176,9 @@ def import_preview_view(request, pk):
 
 @login_required
 @require_POST
-def import_run(request, pk):
-    require(request.user, Action.IMPORT_LEADS)
-    upload = upload_for(request.user, pk)
-    if upload.status != Upload.Status.MAPPING:
-        messages.warning(request, "This file has been imported already.")
-        return redirect("import_detail", pk=upload.pk)
-    mapping = (upload.errors or {}).get("mapping") or mapping_for(upload, upload.dataset)
+@_wizard_step(already_imported="This file has been imported already.")
+def import_run(request, upload):
+    mapping = upload_mapping(upload)
     upload.status = Upload.Status.PROCESSING
     upload.save(update_fields=["status"])
     enqueue(import_upload, str(upload.pk), str(upload.dataset_id), mapping, str(request.user.pk))
@@ -185,7 +189,7 @@ def import_run(request, pk):
 def import_detail(request, pk):
     upload = upload_for(request.user, pk)
     progress = progress_get(upload.pk) or {"done": 0, "total": upload.rows_detected, "phase": upload.status}
-    summary = (upload.errors or {}).get("summary")
+    summary = upload.summary
     context = {
         "upload": upload,
         "progress": progress,

@@ -76,7 +76,7 @@ def test_it_keeps_the_schema_of_a_task_queued_now_with_an_eta(tenants, celery_wo
 def test_a_real_worker_runs_an_import_in_the_clients_schema(tenants, celery_worker_process):
     from django.core.files.base import ContentFile
 
-    from leads.imports import upload_receive
+    from leads.importing.receive import upload_receive
     from leads.tasks import import_upload
     from tests.leads.test_imports import MAPPING, _csv, _row
 

@@ -70,7 +70,7 @@ def test_the_wizard_imports_a_file_end_to_end(alpha, owner, client, eager_celery
 
 
 def test_the_progress_partial_polls_while_processing(alpha, owner, client):
-    from leads.progress import progress_set
+    from leads.importing.progress import progress_set
 
     client.force_login(owner)
     dataset = dataset_create(name="Polling")

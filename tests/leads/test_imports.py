@@ -8,8 +8,9 @@ from django.core.files.base import ContentFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leads.importer import ImportFileError
-from leads.imports import lead_import, upload_receive
+from leads.importing.reading import ImportFileError
+from leads.importing.receive import upload_receive
+from leads.importing.run import lead_import
 from leads.models import CampaignSettings, Dataset, Lead, LeadEvent, Suppression, Upload
 from leads.services import dataset_create
 
@@ -46,10 +47,10 @@ def _row(n: int, **overrides) -> list[str]:
     return list(values.values())
 
 
-def _import(dataset, content: bytes, filename="leads.csv", mapping=MAPPING, workers=1):
+def _import(dataset, content: bytes, filename="leads.csv", mapping=MAPPING, workers=1, actor=None):
     upload = upload_receive(fileobj=ContentFile(content), filename=filename, uploaded_by=None, dataset=dataset)
     assert upload.status == Upload.Status.MAPPING, upload.errors
-    return lead_import(upload=upload, dataset=dataset, mapping=mapping, workers=workers), upload
+    return lead_import(upload=upload, dataset=dataset, mapping=mapping, workers=workers, actor=actor), upload
 
 
 def _accounts_for_every_row(summary) -> bool:
@@ -206,7 +207,7 @@ def test_a_failure_part_way_leaves_the_dataset_as_it_was(alpha, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("leads.imports._apply", boom)
+    monkeypatch.setattr("leads.importing.run.import_rows_apply", boom)
     upload = upload_receive(
         fileobj=ContentFile(_csv([_row(2), _row(3)])), filename="b.csv", uploaded_by=None, dataset=dataset
     )

@@ -6,8 +6,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
 from clients.management.lookup import client_by_slug
-from leads.importer import ImportFileError, guess_mapping
-from leads.imports import lead_import, upload_headers, upload_receive
+from leads.importing.mapping import guess_mapping
+from leads.importing.reading import ImportFileError
+from leads.importing.receive import upload_receive
+from leads.importing.run import lead_import
 from leads.models import Dataset, Upload
 from leads.services import dataset_create
 
@@ -39,7 +41,7 @@ class Command(BaseCommand):
             upload = upload_receive(fileobj=handle, filename=path.name, uploaded_by=None, dataset=target)
         if upload.status == Upload.Status.FAILED:
             raise CommandError(f"Import failed: {upload.errors['file']}")
-        mapping = explicit or guess_mapping(upload_headers(upload))
+        mapping = explicit or guess_mapping(upload.headers)
         if not explicit:
             self.stdout.write("Column mapping (guessed from the headers):")
             for header, field in mapping.items():
