@@ -27,26 +27,11 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 # Imported here so every process that can send also knows the simulator's callback task.
 from campaigns import simulator
+from campaigns.outbox.codes import ACCOUNT_ERROR_CODES, COMMON_DELIVERY_FAILURES, RATE_LIMITED_CODES
 
 logger = logging.getLogger(__name__)
 
 RETRY, AMBIGUOUS, PERMANENT = "retry", "ambiguous", "permanent"
-
-# The sender's problem, not the lead's: a campaign pauses at once on these (DESIGN.md §4).
-ACCOUNT_ERROR_CODES = frozenset(
-    {
-        "20003",  # authentication failed
-        "20005",  # account not active
-        "20008",  # test credentials used against the live API
-        "21212",  # invalid From number
-        "21408",  # no geo permission for the destination
-        "21606",  # From number not SMS capable
-        "21612",  # To not reachable from this From (routing / capability)
-        "21659",  # From is not a Twilio number
-        "21660",  # From does not belong to this account
-    }
-)
-RATE_LIMITED_CODES = frozenset({"20429", "14107"})
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 # Signs simulated callbacks when no real token is configured (never accepted with the twilio backend).
@@ -194,14 +179,7 @@ def _twilio_transport(account_sid: str, auth_token: str, base_url: str | None, t
 
 # --- Simulator (the demo's default) ------------------------------------------------------
 
-# Codes Twilio reports on undelivered/failed callbacks for UK mobile traffic.
-SIMULATED_FAILURES = [
-    ("undelivered", "30003"),
-    ("undelivered", "30005"),
-    ("undelivered", "30006"),
-    ("undelivered", "30007"),
-    ("failed", "30005"),
-]
+SIMULATED_FAILURES = COMMON_DELIVERY_FAILURES
 
 
 class SimulatorTransport(Transport):

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
-from campaigns.status import message_status_record
+from campaigns.outbox.callbacks import message_status_record
 from campaigns.transports import twilio_auth_token
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """A lead's timeline: one small function per event type (saleor's order/events.py pattern)."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from clients.models import User
 from leads.models import Lead, LeadEvent
@@ -51,6 +52,15 @@ def message_delivered(lead: Lead, *, message_id, sid: str) -> LeadEvent:
 
 def message_failed(lead: Lead, *, message_id, error_code: str | None, reason: str) -> LeadEvent:
     return _event(lead, Type.FAILED, message_id=str(message_id), error_code=error_code, reason=reason)
+
+
+def cadence_left(lead_ids: Iterable, *, reason: str, at: datetime) -> int:
+    """Bulk form: one event per lead taken out of the cadence, in one INSERT."""
+    events = [
+        LeadEvent(lead_id=lead_id, event_type=Type.CADENCE_LEFT, created_at=at, data={"reason": reason})
+        for lead_id in lead_ids
+    ]
+    return len(LeadEvent.objects.bulk_create(events, batch_size=5000))
 
 
 def lead_replied(lead: Lead, *, message_id, text: str) -> LeadEvent:

@@ -1,7 +1,9 @@
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django_tenants.utils import schema_context
 
 from clients.models import User
@@ -102,3 +104,23 @@ def lead_assign(*, lead: Lead, assignee: User | None, actor: User | None) -> Lea
     lead.save(update_fields=["assigned_to", "updated_at"])
     events.lead_assigned(lead, assignee=assignee, actor=actor)
     return lead
+
+
+def lead_leave_cadence(*, lead_ids: Iterable, reason: str, at: datetime) -> int:
+    """Takes these leads out of the cadence (no next step, nothing due) with a timeline event each.
+
+    A few statements however many leads: the tick calls it for a whole batch. Leads already out
+    are left alone and get no event.
+    """
+    in_cadence = Lead.objects.filter(pk__in=list(lead_ids)).filter(Q(next_step__isnull=False) | Q(due_at__isnull=False))
+    leaving = list(in_cadence.values_list("pk", flat=True))
+    if not leaving:
+        return 0
+    Lead.objects.filter(pk__in=leaving).update(next_step=None, due_at=None)
+    return events.cadence_left(leaving, reason=reason, at=at)
+
+
+def lead_sms_incapable_mark(*, lead_id, reason: str, at: datetime) -> None:
+    """The provider says this number cannot take texts: the lead is flagged and leaves the cadence."""
+    Lead.objects.filter(pk=lead_id).update(sms_capable=False, sms_capable_reason=reason)
+    lead_leave_cadence(lead_ids=[lead_id], reason=reason, at=at)

@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 
 from campaigns import simulator
 from campaigns.models import Conversation, Message, MessageStatusEvent
-from campaigns.status import message_callback_sid, message_status_catch_up
+from campaigns.outbox.callbacks import message_callback_sid, message_status_catch_up
 from campaigns.transports import SIMULATED_FAILURES, SimulatorTransport
 from clients.access import client_url
 from leads.models import Dataset, Lead, LeadEvent, Suppression
