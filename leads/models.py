@@ -258,7 +258,7 @@ class Lead(TimestampedModel):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     row_number = models.IntegerField(null=True, blank=True)
 
-    # Import outcome (DESIGN.md §6 definitions).
+    # Import outcome: a number that cannot take texts, and a lead flagged as a duplicate of another.
     sms_capable = models.BooleanField(default=True, db_default=True)
     sms_capable_reason = models.TextField(blank=True, default="", db_default="")
     is_duplicate = models.BooleanField(default=False, db_default=False)
@@ -266,7 +266,7 @@ class Lead(TimestampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
 
-    # The cadence's next step and when it is due (DESIGN.md §4 mechanics).
+    # The cadence's next step and when it is due; both cleared when the lead leaves the cadence.
     next_step = models.TextField(choices=Step.choices, null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
 
