@@ -91,7 +91,7 @@ def lead_manual_mode_set(*, lead: Lead, enabled: bool, actor: User | None, now: 
     lead.manual_mode = enabled
     lead.manual_mode_activated_at = now if enabled else None
     if enabled:
-        lead.due_at = None  # manual mode takes the lead out of the cadence (docs/eligibility.md)
+        lead.due_at = None  # manual mode stops the cadence for this lead (docs/eligibility.md)
     lead.save(update_fields=["manual_mode", "manual_mode_activated_at", "due_at", "updated_at"])
     events.manual_mode_changed(lead, enabled=enabled, actor=actor)
     return lead
