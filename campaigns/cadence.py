@@ -280,7 +280,7 @@ def _queue_steps(
     ]  # fmt: skip
     Message.objects.bulk_create(messages)
     for reason, lead_ids in leaving.items():  # a handful of reasons at most
-        lead_leave_cadence(lead_ids=lead_ids, reason=reason, at=at)
+        lead_leave_cadence(leads=Lead.objects.filter(pk__in=lead_ids), reason=reason, at=at)
     Lead.objects.filter(pk__in=waiting).update(due_at=at + timedelta(days=1))
     Lead.objects.filter(pk__in=taken).update(due_at=None)
     events.messages_queued(messages)

@@ -139,8 +139,7 @@ def campaign_complete(*, dataset: Dataset, at: datetime, actor: User | None = No
     )
     dataset.campaign_paused_reason = reason
     dataset.save(update_fields=["campaign_status", "campaign_end_date", "campaign_paused_reason", "updated_at"])
-    in_cadence = dataset.leads.filter(next_step__isnull=False).values_list("pk", flat=True)
-    lead_leave_cadence(lead_ids=in_cadence, reason=reason or "The campaign ended.", at=at)
+    lead_leave_cadence(leads=dataset.leads.all(), reason=reason or "The campaign ended.", at=at)
     _refresh_client_flag(_client())
     return dataset
 

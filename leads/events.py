@@ -1,7 +1,11 @@
 """A lead's timeline: one small function per event type (saleor's order/events.py pattern)."""
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
+
+from django.db import connection
+from django.db.models import F, QuerySet
 
 from clients.models import User
 from leads.models import Lead, LeadEvent
@@ -54,13 +58,16 @@ def message_failed(lead: Lead, *, message_id, error_code: str | None, reason: st
     return _event(lead, Type.FAILED, message_id=str(message_id), error_code=error_code, reason=reason)
 
 
-def cadence_left(lead_ids: Iterable, *, reason: str, at: datetime) -> int:
-    """Bulk form: one event per lead taken out of the cadence, in one INSERT."""
-    events = [
-        LeadEvent(lead_id=lead_id, event_type=Type.CADENCE_LEFT, created_at=at, data={"reason": reason})
-        for lead_id in lead_ids
-    ]
-    return len(LeadEvent.objects.bulk_create(events, batch_size=5000))
+def cadence_left(leads: QuerySet, *, reason: str, at: datetime) -> int:
+    """Bulk form: one event per lead of `leads`, in one INSERT … SELECT however many there are."""
+    select, params = leads.values(leaving_id=F("pk")).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, event_type, data, created_at) "
+            f"SELECT leaving.leaving_id, %s, %s::jsonb, %s FROM ({select}) AS leaving",
+            [Type.CADENCE_LEFT, json.dumps({"reason": reason}), at, *params],
+        )
+        return cursor.rowcount
 
 
 def lead_replied(lead: Lead, *, message_id, text: str) -> LeadEvent:

@@ -1,9 +1,8 @@
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django_tenants.utils import schema_context
 
 from clients.models import User
@@ -106,21 +105,22 @@ def lead_assign(*, lead: Lead, assignee: User | None, actor: User | None) -> Lea
     return lead
 
 
-def lead_leave_cadence(*, lead_ids: Iterable, reason: str, at: datetime) -> int:
-    """Takes these leads out of the cadence (no next step, nothing due) with a timeline event each.
+def lead_leave_cadence(*, leads: QuerySet[Lead], reason: str, at: datetime) -> int:
+    """Takes these leads out of the cadence (no next step, nothing due), each with a timeline event.
 
-    A few statements however many leads: the tick calls it for a whole batch. Leads already out
-    are left alone and get no event.
+    Two statements however many leads: the tick and the end of a campaign call it for whole
+    batches. Leads already out are left alone and get no event.
     """
-    in_cadence = Lead.objects.filter(pk__in=list(lead_ids)).filter(Q(next_step__isnull=False) | Q(due_at__isnull=False))
-    leaving = list(in_cadence.values_list("pk", flat=True))
-    if not leaving:
-        return 0
-    Lead.objects.filter(pk__in=leaving).update(next_step=None, due_at=None)
-    return events.cadence_left(leaving, reason=reason, at=at)
+    leaving = Lead.objects.filter(pk__in=leads.values("pk")).filter(
+        Q(next_step__isnull=False) | Q(due_at__isnull=False)
+    )
+    left = events.cadence_left(leaving, reason=reason, at=at)  # before the update empties `leaving`
+    if left:
+        leaving.update(next_step=None, due_at=None)
+    return left
 
 
 def lead_sms_incapable_mark(*, lead_id, reason: str, at: datetime) -> None:
     """The provider says this number cannot take texts: the lead is flagged and leaves the cadence."""
     Lead.objects.filter(pk=lead_id).update(sms_capable=False, sms_capable_reason=reason)
-    lead_leave_cadence(lead_ids=[lead_id], reason=reason, at=at)
+    lead_leave_cadence(leads=Lead.objects.filter(pk=lead_id), reason=reason, at=at)

@@ -15,7 +15,7 @@ from campaigns.models import Message
 from campaigns.outbox.record import CADENCE, message_found_at_provider, message_give_up
 from campaigns.schedule import may_send, next_send_time, window_from_settings
 from leads.eligibility import LEAD_FIELDS, Purpose
-from leads.models import CampaignSettings, Dataset, Suppression
+from leads.models import CampaignSettings, Dataset, Lead, Suppression
 from leads.services import lead_leave_cadence
 
 WINDOWED = (*CADENCE, "nurture")  # messages the campaign sends on its own: window and limits apply
@@ -84,7 +84,7 @@ def _refused(message: Message, at: datetime) -> Claim | None:
     if message.suppressed:
         reason = "the number was suppressed after the message was queued"
     message_give_up(message=message, at=at, reason=f"Not sent: {reason}.")
-    lead_leave_cadence(lead_ids=[message.lead_id], reason=reason, at=at)
+    lead_leave_cadence(leads=Lead.objects.filter(pk=message.lead_id), reason=reason, at=at)
     return Claim(None, "suppressed" if message.suppressed else "ineligible")
 
 

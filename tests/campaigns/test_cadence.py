@@ -14,7 +14,7 @@ from campaigns.models import Message
 from campaigns.outbox.send import message_send
 from campaigns.services import CampaignRefused, campaign_pause, campaign_resume, campaign_start
 from campaigns.transports import LocmemTransport, TransportError
-from leads.models import CampaignSettings, Dataset, Lead, Suppression
+from leads.models import CampaignSettings, Dataset, Lead, LeadEvent, Suppression
 from tests.campaigns.helpers import NUMBER, campaign_dataset
 
 TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # London is on GMT in December
@@ -139,6 +139,22 @@ def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha):
 
     assert transports.outbox == []
     assert Message.objects.get().status == "failed"
+
+
+def test_a_lead_flagged_duplicate_after_queueing_is_not_sent_and_leaves_the_cadence(alpha):
+    dataset = campaign_dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    (queued,) = tick(at=TUESDAY_10).queued
+    Lead.objects.update(is_duplicate=True)
+
+    assert message_send(message_id=queued, at=TUESDAY_10).word == "ineligible"
+
+    assert transports.outbox == []
+    assert Message.objects.get().error_message == "Not sent: the lead is a flagged duplicate."
+    lead = Lead.objects.get()
+    assert (lead.next_step, lead.due_at) == (None, None)
+    event = LeadEvent.objects.get(lead=lead, event_type="cadence_left")
+    assert (event.data, event.created_at) == ({"reason": "the lead is a flagged duplicate"}, TUESDAY_10)
 
 
 def test_a_paused_campaign_sends_nothing_until_resumed(alpha):

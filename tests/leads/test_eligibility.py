@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from leads.eligibility import Purpose
-from leads.models import Lead, Suppression
-from leads.services import dataset_create
+from leads.models import Lead, LeadEvent, Suppression
+from leads.services import dataset_create, lead_leave_cadence
 
 P = Purpose
 EVERY = set(Purpose)
@@ -103,3 +103,22 @@ def test_the_queryset_and_the_per_lead_reason_agree_on_every_combination(alpha):
         }
         assert listed == allowed, purpose
         assert 0 < len(allowed) < len(leads)  # the grid holds both sides for every purpose
+
+
+def test_leaving_the_cadence_clears_the_step_and_writes_one_event_per_lead_that_was_in_it(alpha):
+    dataset = dataset_create(name="Leaving")
+    at = timezone.now()
+    due, taken, out = (
+        _lead(dataset, 1, next_step="M2", due_at=at),
+        _lead(dataset, 2, next_step="M1"),  # queued by the tick: a step, nothing due
+        _lead(dataset, 3),
+    )
+    Lead.objects.bulk_create([due, taken, out])
+
+    left = lead_leave_cadence(leads=dataset.leads.all(), reason="The campaign ended.", at=at)
+
+    assert left == 2
+    assert set(dataset.leads.values_list("next_step", "due_at")) == {(None, None)}
+    events = LeadEvent.objects.filter(event_type="cadence_left")
+    assert sorted(e.lead_id for e in events) == sorted([due.pk, taken.pk])
+    assert {(e.data["reason"], e.created_at) for e in events} == {("The campaign ended.", at)}
