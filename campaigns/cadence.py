@@ -6,6 +6,7 @@ unique (lead, message_type) outbox constraint is the second guard).
 """
 
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,16 +16,19 @@ from django.db.models import F, Q
 
 from campaigns import content, pacing
 from campaigns.models import Conversation, Message
+from campaigns.outbox.reconcile import message_reconcile, messages_interrupted_mark
+from campaigns.outbox.send import message_send
 from campaigns.schedule import in_quiet_hours, is_open, window_from_settings
 from campaigns.services import campaign_complete, sending_number
 from clients.access import current_client
 from clients.models import Client
 from leads import events
+from leads.eligibility import Purpose
 from leads.models import CampaignSettings, Dataset, Lead, Suppression
+from leads.services import lead_leave_cadence
 
 STEPS = ("M1", "M2", "M3")
 STUCK_PENDING = timedelta(minutes=5)
-STUCK_SENDING = timedelta(minutes=5)
 MAX_PER_TICK = 10_000  # with no limit set, still a bounded batch per tick
 
 
@@ -121,15 +125,11 @@ def _waiting_for_nudge(dataset: Dataset, options: CampaignSettings | None):
     """Leads through the cadence, silent, and not nudged yet (when the nudge is on)."""
     if options is None or not options.silence_nudge_enabled or not options.silence_nudge_message:
         return Lead.objects.none()
-    return dataset.leads.filter(
-        next_step__isnull=True,
-        reply_received_at__isnull=True,
-        contact_status__in=CONTACTED,
-        manual_mode=False,
-        archived=False,
-        sms_capable=True,
-        is_duplicate=False,
-    ).exclude(messages__message_type=Message.Type.NURTURE)
+    return (
+        dataset.leads.messageable(purpose=Purpose.NUDGE)
+        .filter(next_step__isnull=True, reply_received_at__isnull=True, contact_status__in=CONTACTED)
+        .exclude(messages__message_type=Message.Type.NURTURE)
+    )
 
 
 def _nudge_due(dataset: Dataset, options: CampaignSettings, at: datetime):
@@ -140,9 +140,7 @@ def _nudge_due(dataset: Dataset, options: CampaignSettings, at: datetime):
 def _queue_nudge(
     lead: Lead, dataset: Dataset, options: CampaignSettings, client: Client, at: datetime, *, not_before
 ) -> Message | None:
-    """The silence nudge, sent once per lead when enabled."""
-    if Suppression.objects.filter(phone_number=lead.phone_number).exists():
-        return None
+    """The silence nudge, sent once per lead when enabled (`_waiting_for_nudge` chose who may have it)."""
     conversation, _ = Conversation.objects.get_or_create(
         lead=lead, defaults={"dataset": dataset, "started_at": at, "last_message_at": at}
     )
@@ -171,7 +169,7 @@ def _has_work(dataset: Dataset) -> bool:
 
 
 def _send_plan(options: CampaignSettings, at: datetime) -> list[datetime]:
-    """When each text queued now may go, up to the next tick, within the rate limits (DESIGN §4)."""
+    """When each text queued now may go, up to the next tick, within the rate limits."""
     limits = pacing.limits(options)
     if not limits:
         return [at] * MAX_PER_TICK
@@ -182,22 +180,6 @@ def _send_plan(options: CampaignSettings, at: datetime) -> list[datetime]:
         return []
     planned = pacing.slots(options, at, waiting=ahead, latest=latest, count=room)
     return [slot for slot in planned if slot and slot < horizon]
-
-
-def _ineligible_reason(lead: Lead, suppressed: set[str]) -> str | None:
-    if lead.phone_number in suppressed:
-        return "number suppressed"
-    if lead.manual_mode:
-        return "manual mode"
-    if lead.archived:
-        return "archived"
-    if not lead.sms_capable:
-        return "cannot receive SMS"
-    if lead.is_duplicate:
-        return "flagged duplicate"
-    if lead.reply_received_at or lead.contact_status not in ("READY", "CONTACTED_1", "CONTACTED_2"):
-        return f"status {lead.contact_status}"
-    return None
 
 
 def _numbers_in_a_cadence(leads: list[Lead]) -> dict[str, set]:
@@ -272,12 +254,13 @@ def _queue_steps(
     queued_before = set(
         Message.objects.filter(lead__in=leads, message_type__in=STEPS).values_list("lead_id", "message_type")
     )
-    leaving, waiting, taken, steps = [], [], [], []
+    leaving, waiting, taken, steps = {}, [], [], []  # leaving: reason → lead ids
     for lead in leads:
         step = lead.next_step
         template = getattr(options, f"{step.lower()}_message", None) if step in STEPS else None
-        if _ineligible_reason(lead, suppressed) or not template:
-            leaving.append(lead.pk)
+        reason = lead.not_messageable_reason(purpose=Purpose.CADENCE, suppressed=lead.phone_number in suppressed)
+        if reason or not template:
+            leaving.setdefault(reason or f"no {step} message is set", []).append(lead.pk)
             continue
         if step == "M1" and in_cadence.get(lead.phone_number, set()) - {lead.pk}:
             waiting.append(lead.pk)
@@ -296,7 +279,8 @@ def _queue_steps(
         for lead, step, template in steps
     ]  # fmt: skip
     Message.objects.bulk_create(messages)
-    Lead.objects.filter(pk__in=leaving).update(due_at=None, next_step=None)
+    for reason, lead_ids in leaving.items():  # a handful of reasons at most
+        lead_leave_cadence(leads=Lead.objects.filter(pk__in=lead_ids), reason=reason, at=at)
     Lead.objects.filter(pk__in=waiting).update(due_at=at + timedelta(days=1))
     Lead.objects.filter(pk__in=taken).update(due_at=None)
     events.messages_queued(messages)
@@ -305,13 +289,7 @@ def _queue_steps(
 
 def _sweep(at: datetime, result: TickResult) -> None:
     """Messages a lost task or a dead worker left behind."""
-    stale = Message.objects.filter(status="sending", sending_at__lt=at - STUCK_SENDING)
-    stale.update(
-        status="unknown",
-        unknown_count=F("unknown_count") + 1,
-        next_attempt_at=at + timedelta(minutes=2),
-        error_message="The send was interrupted; checking with the provider whether it went out.",
-    )
+    messages_interrupted_mark(at=at)
     result.resend += list(
         Message.objects.filter(status="pending", next_attempt_at__lte=at - STUCK_PENDING).values_list("pk", flat=True)[
             :1000
@@ -356,3 +334,23 @@ def _auto_archive(at: datetime) -> None:
     ):
         if dataset.campaign_end_date + timedelta(days=dataset.auto_archive_after_days) <= at:
             Dataset.objects.filter(pk=dataset.pk).update(archived=True, archived_at=at)
+
+
+@dataclass
+class CadenceRun:
+    tick: TickResult
+    sent: Counter = field(default_factory=Counter)  # send outcome → how many
+    reconciled: Counter = field(default_factory=Counter)  # reconciliation outcome → how many
+
+
+def cadence_run_in_process(*, at: datetime, send: bool = True) -> CadenceRun:
+    """One tick, then (unless `send` is off) its sends and reconciliations in this process, without Celery:
+    for the run_cadence command and the tests."""
+    run = CadenceRun(tick=tick(at=at))
+    if run.tick.locked_out or not send:
+        return run
+    for message_id in run.tick.to_send(at):
+        run.sent[message_send(message_id=message_id, at=at).word] += 1
+    for message_id in run.tick.reconcile:
+        run.reconciled[message_reconcile(message_id=message_id, at=at)] += 1
+    return run

@@ -1,4 +1,4 @@
-"""Rate limits: sliding windows over when texts reached the provider (DESIGN §4).
+"""Rate limits: sliding windows over when texts reached the provider.
 
 A text occupies the windows from its send attempt until the provider answered (`answered_at`):
 the request reaches the provider somewhere in between, so counting the answer keeps the

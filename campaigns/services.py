@@ -1,4 +1,4 @@
-"""Campaign lifecycle per dataset: draft → active → paused → completed (DESIGN §4)."""
+"""Campaign lifecycle per dataset: draft → active → paused → completed."""
 
 from datetime import datetime
 
@@ -9,7 +9,9 @@ from campaigns.models import Message
 from campaigns.schedule import window_from_settings
 from clients.access import current_client
 from clients.models import Client, User
+from leads.eligibility import Purpose
 from leads.models import CampaignSettings, Dataset, Lead
+from leads.services import lead_leave_cadence
 
 Status = Dataset.CampaignStatus
 
@@ -58,14 +60,10 @@ def start_problems(dataset: Dataset, client: Client) -> list[str]:
 
 
 def eligible_leads(dataset: Dataset):
-    """Leads the cadence may ever text (suppression is checked again at queueing and sending)."""
-    return dataset.leads.filter(
-        archived=False,
-        manual_mode=False,
-        sms_capable=True,
-        is_duplicate=False,
-        contact_status=Lead.ContactStatus.READY,
-        m1_sent_at__isnull=True,
+    """Leads a starting cadence takes in: messageable, and not contacted yet (checked again at queueing
+    and sending)."""
+    return dataset.leads.messageable(purpose=Purpose.CADENCE).filter(
+        contact_status=Lead.ContactStatus.READY, m1_sent_at__isnull=True
     )
 
 
@@ -141,7 +139,7 @@ def campaign_complete(*, dataset: Dataset, at: datetime, actor: User | None = No
     )
     dataset.campaign_paused_reason = reason
     dataset.save(update_fields=["campaign_status", "campaign_end_date", "campaign_paused_reason", "updated_at"])
-    dataset.leads.filter(next_step__isnull=False).update(next_step=None, due_at=None)
+    lead_leave_cadence(leads=dataset.leads.all(), reason=reason or "The campaign ended.", at=at)
     _refresh_client_flag(_client())
     return dataset
 

@@ -1,4 +1,4 @@
-"""Celery tasks: they load by id, take the clock, and call a service (STYLE.md)."""
+"""Celery tasks: they load by id, take the clock, and call a service."""
 
 import logging
 from datetime import datetime, timedelta
@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from campaigns.cadence import tick
-from campaigns.models import Message
-from campaigns.sending import message_reconcile, message_send
+from campaigns.outbox.reconcile import message_reconcile
+from campaigns.outbox.send import message_send
 from campaigns.transports.simulator import post_status_callback  # noqa: F401 (so every worker knows it)
 from clients.models import Client
 from clients.queue import enqueue
@@ -56,15 +56,12 @@ def tick_client() -> None:
 def send_message(message_id: str) -> None:
     outcome = message_send(message_id=message_id, at=timezone.now())
     log.info("Message %s: %s", message_id, outcome)
-    if outcome in ("rate limited", "outside the window"):
-        # This send put the message off: it alone follows up, so one message never has two chains.
-        later = Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
-        if later:
-            _send_at(message_id, later)
+    if outcome.retry_at:
+        _send_at(message_id, outcome.retry_at)
 
 
 def _send_at(message_id, eta: datetime | None) -> None:
-    """Queues the send, delayed to `eta` if that is later; the tick picks up what is further off (DESIGN §4)."""
+    """Queues the send, delayed to `eta` if that is later; the tick picks up what is further off."""
     if eta and eta - timezone.now() > MAX_DELAY:
         return
     enqueue(send_message, str(message_id), eta=eta, after_commit=False)

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from campaigns.status import message_status_record
+from campaigns.outbox.callbacks import message_status_record
 from campaigns.twilio_signature import twilio_signed
 
 

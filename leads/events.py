@@ -2,8 +2,10 @@
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connection
+from django.db.models import F, QuerySet
 
 from clients.models import User
 from leads.models import Lead, LeadEvent
@@ -84,6 +86,18 @@ def message_delivered(lead: Lead, *, message_id, sid: str) -> LeadEvent:
 
 def message_failed(lead: Lead, *, message_id, error_code: str | None, reason: str) -> LeadEvent:
     return _event(lead, Type.FAILED, message_id=str(message_id), error_code=error_code, reason=reason)
+
+
+def cadence_left(leads: QuerySet, *, reason: str, at: datetime) -> int:
+    """Bulk form: one event per lead of `leads`, in one INSERT … SELECT however many there are."""
+    select, params = leads.values(leaving_id=F("pk")).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, event_type, data, created_at) "
+            f"SELECT leaving.leaving_id, %s, %s::jsonb, %s FROM ({select}) AS leaving",
+            [Type.CADENCE_LEFT, json.dumps({"reason": reason}), at, *params],
+        )
+        return cursor.rowcount
 
 
 def lead_replied(lead: Lead, *, message_id, text: str) -> LeadEvent:

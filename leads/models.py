@@ -3,9 +3,10 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from clients.base import CreatedModel, TimestampedModel
+from leads import eligibility
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 DEFAULT_REQUIRED_FIELDS = ["first_name", "last_name", "phone_number", "email"]
@@ -164,6 +165,19 @@ class Dataset(TimestampedModel):
         return self.name
 
 
+class LeadQuerySet(models.QuerySet):
+    def messageable(self, *, purpose: str) -> "LeadQuerySet":
+        """The leads that may receive a message for `purpose` (the rules in leads/eligibility.py)."""
+        leads = self
+        for rule in eligibility.rules_for(purpose):
+            if rule.field == eligibility.SUPPRESSED:
+                listed = Exists(Suppression.objects.filter(phone_number=OuterRef("phone_number")))
+                leads = leads.filter(~listed if rule.value is False else listed)
+            else:
+                leads = leads.filter(**{rule.lookup: rule.value})
+        return leads
+
+
 class Lead(TimestampedModel):
     """One contact in a dataset (seed `leads`)."""
 
@@ -245,7 +259,7 @@ class Lead(TimestampedModel):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     row_number = models.IntegerField(null=True, blank=True)
 
-    # Import outcome (DESIGN.md §6 definitions).
+    # Import outcome: a number that cannot take texts, and a lead flagged as a duplicate of another.
     sms_capable = models.BooleanField(default=True, db_default=True)
     sms_capable_reason = models.TextField(blank=True, default="", db_default="")
     is_duplicate = models.BooleanField(default=False, db_default=False)
@@ -253,7 +267,7 @@ class Lead(TimestampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
 
-    # The cadence's next step and when it is due (DESIGN.md §4 mechanics).
+    # The cadence's next step and when it is due; both cleared when the lead leaves the cadence.
     next_step = models.TextField(choices=Step.choices, null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
 
@@ -287,8 +301,18 @@ class Lead(TimestampedModel):
             ),
         ]
 
+    objects = LeadQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name or ''} ({self.phone_number})".replace("  ", " ")
+
+    def not_messageable_reason(self, *, purpose: str, suppressed: bool) -> str | None:
+        """Why this lead may not receive a message for `purpose`, or None: the same rules as `messageable`."""
+        values = {name: getattr(self, name) for name in eligibility.LEAD_FIELDS}
+        rule = eligibility.first_failed(purpose, {**values, eligibility.SUPPRESSED: suppressed})
+        if rule is None:
+            return None
+        return rule.reason.format(status=self.get_contact_status_display().lower())
 
     @property
     def full_name(self) -> str:
@@ -357,6 +381,7 @@ class LeadEvent(CreatedModel):
         SENT = "sent", "Message sent"
         DELIVERED = "delivered", "Message delivered"
         FAILED = "failed", "Message failed"
+        CADENCE_LEFT = "cadence_left", "Left the cadence"
         REPLIED = "replied", "Replied"
         STATUS_CHANGED = "status_changed", "Status changed"
         ASSIGNED = "assigned", "Assigned"

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django_tenants.utils import schema_context
 
 from clients.models import User
@@ -89,7 +90,7 @@ def lead_manual_mode_set(*, lead: Lead, enabled: bool, actor: User | None, now: 
     lead.manual_mode = enabled
     lead.manual_mode_activated_at = now if enabled else None
     if enabled:
-        lead.due_at = None  # DESIGN §4: manual mode makes a lead ineligible for the cadence
+        lead.due_at = None  # manual mode stops the cadence for this lead (docs/eligibility.md)
     lead.save(update_fields=["manual_mode", "manual_mode_activated_at", "due_at", "updated_at"])
     events.manual_mode_changed(lead, enabled=enabled, actor=actor)
     return lead
@@ -111,3 +112,24 @@ def lead_sentiment_set(*, lead: Lead, sentiment: str) -> Lead:
         lead.lead_sentiment = sentiment
         lead.save(update_fields=["lead_sentiment", "updated_at"])
     return lead
+
+
+def lead_leave_cadence(*, leads: QuerySet[Lead], reason: str, at: datetime) -> int:
+    """Takes these leads out of the cadence (no next step, nothing due), each with a timeline event.
+
+    Two statements however many leads: the tick and the end of a campaign call it for whole
+    batches. Leads already out are left alone and get no event.
+    """
+    leaving = Lead.objects.filter(pk__in=leads.values("pk")).filter(
+        Q(next_step__isnull=False) | Q(due_at__isnull=False)
+    )
+    left = events.cadence_left(leaving, reason=reason, at=at)  # before the update empties `leaving`
+    if left:
+        leaving.update(next_step=None, due_at=None)
+    return left
+
+
+def lead_sms_incapable_mark(*, lead_id, reason: str, at: datetime) -> None:
+    """The provider says this number cannot take texts: the lead is flagged and leaves the cadence."""
+    Lead.objects.filter(pk=lead_id).update(sms_capable=False, sms_capable_reason=reason)
+    lead_leave_cadence(leads=Lead.objects.filter(pk=lead_id), reason=reason, at=at)

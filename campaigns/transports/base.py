@@ -8,22 +8,9 @@ provider, never resend after an ambiguous failure, give up on a permanent one.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-RETRY, AMBIGUOUS, PERMANENT = "retry", "ambiguous", "permanent"
+from campaigns.outbox.codes import ACCOUNT_ERROR_CODES
 
-# The sender's problem, not the lead's: a campaign pauses at once on these.
-ACCOUNT_ERROR_CODES = frozenset(
-    {
-        "20003",  # authentication failed
-        "20005",  # account not active
-        "20008",  # test credentials used against the live API
-        "21212",  # invalid From number
-        "21408",  # no geo permission for the destination
-        "21606",  # From number not SMS capable
-        "21612",  # To not reachable from this From (routing / capability)
-        "21659",  # From is not a Twilio number
-        "21660",  # From does not belong to this account
-    }
-)
+RETRY, AMBIGUOUS, PERMANENT = "retry", "ambiguous", "permanent"
 
 # The provider's clock and ours disagree a little; reconciliation looks this far before the attempt.
 RECONCILE_CLOCK_SLACK = timedelta(minutes=5)

@@ -18,6 +18,7 @@ from celery import current_app, shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from campaigns.outbox.codes import COMMON_DELIVERY_FAILURES
 from campaigns.transports.base import RECONCILE_CLOCK_SLACK, SendResult, Transport, same_body
 from campaigns.twilio_signature import twilio_sign
 from clients.queue import enqueue
@@ -25,14 +26,7 @@ from clients.queue import enqueue
 logger = logging.getLogger(__name__)
 
 CALLBACK_TIMEOUT_SECONDS = 10
-# Codes Twilio reports on undelivered/failed callbacks for UK mobile traffic.
-SIMULATED_FAILURES = [
-    ("undelivered", "30003"),
-    ("undelivered", "30005"),
-    ("undelivered", "30006"),
-    ("undelivered", "30007"),
-    ("failed", "30005"),
-]
+SIMULATED_FAILURES = COMMON_DELIVERY_FAILURES
 
 
 class SimulatorTransport(Transport):

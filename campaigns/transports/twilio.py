@@ -10,6 +10,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from campaigns.outbox.codes import RATE_LIMITED_CODES
 from campaigns.transports.base import (
     AMBIGUOUS,
     PERMANENT,
@@ -20,8 +21,6 @@ from campaigns.transports.base import (
     TransportError,
     same_body,
 )
-
-RATE_LIMITED_CODES = frozenset({"20429", "14107"})
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 

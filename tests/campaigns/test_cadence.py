@@ -8,27 +8,20 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from campaigns.cadence import tick
+from campaigns.cadence import cadence_run_in_process, tick
 from campaigns.models import Message
-from campaigns.sending import message_reconcile, message_send
+from campaigns.outbox.send import message_send
 from campaigns.services import CampaignRefused, campaign_pause, campaign_resume, campaign_start
 from campaigns.transports.base import TransportError
-from leads.models import CampaignSettings, Dataset, Lead, Suppression
+from leads.models import CampaignSettings, Dataset, Lead, LeadEvent, Suppression
 from tests.campaigns.helpers import NUMBER, campaign_dataset
 
 TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # London is on GMT in December
 
 
 def _run(at: datetime) -> dict:
-    result = tick(at=at)
-    outcomes = {}
-    for message_id in result.to_send(at):
-        outcome = message_send(message_id=message_id, at=at)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    for message_id in result.reconcile:
-        outcome = message_reconcile(message_id=message_id, at=at)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    run = cadence_run_in_process(at=at)
+    return dict(run.sent + run.reconciled)
 
 
 def test_it_sends_m1_in_the_window_and_schedules_m2(alpha, sms_outbox):
@@ -141,10 +134,26 @@ def test_a_number_suppressed_between_queueing_and_sending_is_not_sent(alpha, sms
     result = tick(at=TUESDAY_10)
     Suppression.objects.create(phone_number=Lead.objects.get().phone_number, source="opt_out")
 
-    assert message_send(message_id=result.queued[0], at=TUESDAY_10) == "suppressed"
+    assert message_send(message_id=result.queued[0], at=TUESDAY_10).word == "suppressed"
 
     assert sms_outbox.messages == []
     assert Message.objects.get().status == "failed"
+
+
+def test_a_lead_flagged_duplicate_after_queueing_is_not_sent_and_leaves_the_cadence(alpha, sms_outbox):
+    dataset = campaign_dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+    (queued,) = tick(at=TUESDAY_10).queued
+    Lead.objects.update(is_duplicate=True)
+
+    assert message_send(message_id=queued, at=TUESDAY_10).word == "ineligible"
+
+    assert sms_outbox.messages == []
+    assert Message.objects.get().error_message == "Not sent: the lead is a flagged duplicate."
+    lead = Lead.objects.get()
+    assert (lead.next_step, lead.due_at) == (None, None)
+    event = LeadEvent.objects.get(lead=lead, event_type="cadence_left")
+    assert (event.data, event.created_at) == ({"reason": "the lead is a flagged duplicate"}, TUESDAY_10)
 
 
 def test_a_paused_campaign_sends_nothing_until_resumed(alpha):
@@ -376,8 +385,8 @@ def test_the_rate_limit_is_checked_again_when_sending(alpha):
     )
 
     first, second = queued  # two a minute: the second is planned 30 s on
-    outcomes = [message_send(message_id=pk, at=TUESDAY_10) for pk in (first, extra.pk)]
-    outcomes.append(message_send(message_id=second, at=TUESDAY_10 + timedelta(seconds=30)))
+    outcomes = [message_send(message_id=pk, at=TUESDAY_10).word for pk in (first, extra.pk)]
+    outcomes.append(message_send(message_id=second, at=TUESDAY_10 + timedelta(seconds=30)).word)
 
     assert outcomes == ["sent", "sent", "rate limited"]
 
@@ -436,7 +445,7 @@ def test_texts_queued_before_a_pause_wait_quietly_and_go_after_resume(alpha):
     queued = tick(at=TUESDAY_10).queued
     campaign_pause(dataset=dataset, at=TUESDAY_10)
 
-    assert [message_send(message_id=pk, at=TUESDAY_10) for pk in queued] == ["campaign not active"] * 2
+    assert [message_send(message_id=pk, at=TUESDAY_10).word for pk in queued] == ["campaign not active"] * 2
     assert tick(at=TUESDAY_10 + timedelta(minutes=10)).resend == []  # not offered again while paused
 
     campaign_resume(dataset=dataset, at=TUESDAY_10 + timedelta(minutes=11))
@@ -451,7 +460,7 @@ def test_a_text_still_queued_when_the_campaign_ends_is_failed_with_the_reason(al
     (queued,) = tick(at=TUESDAY_10).queued
     campaign_complete(dataset=dataset, at=TUESDAY_10)
 
-    assert message_send(message_id=queued, at=TUESDAY_10) == "campaign ended"
+    assert message_send(message_id=queued, at=TUESDAY_10).word == "campaign ended"
     message = Message.objects.get(pk=queued)
     assert message.status == "failed" and "campaign ended" in message.error_message
     assert sms_outbox.messages == []

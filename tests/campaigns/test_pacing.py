@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from campaigns.cadence import tick
 from campaigns.models import Conversation, Message
-from campaigns.sending import message_send
+from campaigns.outbox.send import message_send
 from campaigns.services import campaign_start
 from campaigns.tasks import tick_client
 from clients.queue import enqueue
@@ -42,7 +42,7 @@ def test_the_tick_spaces_a_minutes_texts_evenly(alpha):
 
     assert len(result.queued) == 2
     assert list(result.not_before.values()) == [TUESDAY_10 + timedelta(seconds=30)]
-    assert [message_send(message_id=pk, at=TUESDAY_10) for pk in result.queued] == ["sent", "not yet due"]
+    assert [message_send(message_id=pk, at=TUESDAY_10).word for pk in result.queued] == ["sent", "not yet due"]
 
 
 def test_ticks_every_few_seconds_send_at_the_limit_and_never_above_it(alpha):
@@ -52,7 +52,7 @@ def test_ticks_every_few_seconds_send_at_the_limit_and_never_above_it(alpha):
     for second in range(0, 180, 5):
         at = TUESDAY_10 + timedelta(seconds=second)
         for message_id in tick(at=at).to_send(at):
-            assert message_send(message_id=message_id, at=at) in ("sent", "not yet due")
+            assert message_send(message_id=message_id, at=at).word in ("sent", "not yet due")
 
     sent = sorted(Message.objects.filter(status="sent").values_list("sending_at", "answered_at"))
     assert len(sent) == 12  # 4 a minute for 3 minutes
@@ -79,10 +79,10 @@ def test_a_late_provider_answer_holds_the_slot_until_then(alpha):
     waiting = _message(second, status="pending", message_type="nurture")
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
-    assert message_send(message_id=waiting.pk, at=TUESDAY_10 + timedelta(seconds=62)) == "rate limited"
+    assert message_send(message_id=waiting.pk, at=TUESDAY_10 + timedelta(seconds=62)).word == "rate limited"
     waiting.refresh_from_db()
     assert waiting.next_attempt_at == TUESDAY_10 + timedelta(seconds=65)
-    assert message_send(message_id=waiting.pk, at=TUESDAY_10 + timedelta(seconds=65)) == "sent"
+    assert message_send(message_id=waiting.pk, at=TUESDAY_10 + timedelta(seconds=65)).word == "sent"
 
 
 def test_an_attempt_never_answered_holds_its_slot_until_the_timeout(alpha):
@@ -92,7 +92,7 @@ def test_an_attempt_never_answered_holds_its_slot_until_the_timeout(alpha):
     waiting = _message(second, status="pending", message_type="nurture")
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
-    assert message_send(message_id=waiting.pk, at=TUESDAY_10 + timedelta(seconds=61)) == "rate limited"
+    assert message_send(message_id=waiting.pk, at=TUESDAY_10 + timedelta(seconds=61)).word == "rate limited"
     waiting.refresh_from_db()
     timeout = timedelta(seconds=settings.TWILIO_TIMEOUT_SECONDS + 5)
     assert waiting.next_attempt_at == TUESDAY_10 + timeout + timedelta(minutes=1)
@@ -110,7 +110,7 @@ def test_concurrent_claims_never_take_more_than_the_limit(tenants, committed_db,
         try:
             with schema_context("alpha"):
                 barrier.wait()
-                outcomes.append(message_send(message_id=message_id, at=TUESDAY_10))
+                outcomes.append(message_send(message_id=message_id, at=TUESDAY_10).word)
         finally:
             connections.close_all()
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from campaigns.models import Message
-from campaigns.sending import message_send
+from campaigns.outbox.send import message_send
 from campaigns.services import campaign_start
 from clients.queue import enqueue
 from leads.models import Lead
@@ -41,7 +41,7 @@ def test_an_ambiguous_answer_is_reconciled_not_resent(alpha, fake_twilio, fault)
     message = _queued_message()
     fake_twilio.fail_next(fault, seconds=3)
 
-    assert message_send(message_id=message.pk, at=TUESDAY_10) == "unknown"
+    assert message_send(message_id=message.pk, at=TUESDAY_10).word == "unknown"
     outcome = _run(TUESDAY_10 + timedelta(minutes=3))
 
     message.refresh_from_db()
@@ -55,7 +55,7 @@ def test_an_ambiguous_answer_that_never_arrived_is_sent_once_more_then_given_up(
     message = _queued_message()
     fake_twilio.fail_next("500", store=False)
 
-    assert message_send(message_id=message.pk, at=TUESDAY_10) == "unknown"
+    assert message_send(message_id=message.pk, at=TUESDAY_10).word == "unknown"
     assert _run(TUESDAY_10 + timedelta(minutes=3)) == {"retry once": 1}
     fake_twilio.fail_next("500", store=False)
     assert _run(TUESDAY_10 + timedelta(minutes=4)) == {"unknown": 1}
@@ -70,7 +70,7 @@ def test_429_is_retried_and_sent_once(alpha, fake_twilio):
     message = _queued_message()
     fake_twilio.fail_next("429")
 
-    assert message_send(message_id=message.pk, at=TUESDAY_10) == "retry"
+    assert message_send(message_id=message.pk, at=TUESDAY_10).word == "retry"
     assert _run(TUESDAY_10 + timedelta(minutes=1)) == {"sent": 1}
     assert len(fake_twilio.messages) == 1
 
@@ -79,7 +79,7 @@ def test_a_refused_connection_is_retried_a_bounded_number_of_times(alpha, fake_t
     message = _queued_message()
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens: the request never left
 
-    outcomes = [message_send(message_id=message.pk, at=TUESDAY_10)]
+    outcomes = [message_send(message_id=message.pk, at=TUESDAY_10).word]
     for minutes in (1, 3, 9, 20):
         outcomes += list(_run(TUESDAY_10 + timedelta(minutes=minutes)))
 
@@ -92,7 +92,7 @@ def test_a_permanent_error_is_not_retried(alpha, fake_twilio):
     message = _queued_message()
     fake_twilio.reject_number(Lead.objects.get().phone_number, code=21614)
 
-    assert message_send(message_id=message.pk, at=TUESDAY_10) == "failed"
+    assert message_send(message_id=message.pk, at=TUESDAY_10).word == "failed"
 
     lead = Lead.objects.get()
     assert not lead.sms_capable and "21614" in lead.sms_capable_reason

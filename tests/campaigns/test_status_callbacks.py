@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 from twilio.request_validator import RequestValidator
 
 from campaigns.models import Conversation, Message, MessageStatusEvent
-from campaigns.status import message_callback_sid, message_status_catch_up
+from campaigns.outbox.callbacks import message_callback_sid, message_status_catch_up
 from campaigns.transports import simulator
 from campaigns.transports.simulator import SIMULATED_FAILURES, SimulatorTransport
 from clients.access import client_url

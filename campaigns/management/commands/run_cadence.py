@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
-from campaigns.cadence import tick
+from campaigns.cadence import cadence_run_in_process
 from campaigns.management.commands._clock import parse_at
-from campaigns.sending import message_reconcile, message_send
 from clients.management.lookup import client_by_slug
 from clients.models import Client
 
@@ -28,18 +27,12 @@ class Command(BaseCommand):
                 self._tick(target, at, queue_only)
 
     def _tick(self, client: Client, at, queue_only: bool) -> None:
-        result = tick(at=at)
+        run = cadence_run_in_process(at=at, send=not queue_only)
+        result = run.tick
         if result.locked_out:
             self.stdout.write(f"{client.slug}: another tick is running; nothing done.")
             return
-        outcomes: dict[str, int] = {}
-        if not queue_only:
-            for message_id in result.to_send(at):
-                outcome = message_send(message_id=message_id, at=at)
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            for message_id in result.reconcile:
-                outcome = message_reconcile(message_id=message_id, at=at)
-                outcomes[f"reconcile: {outcome}"] = outcomes.get(f"reconcile: {outcome}", 0) + 1
+        outcomes = {**run.sent, **{f"reconcile: {what}": count for what, count in run.reconciled.items()}}
         sent = ", ".join(f"{count} {what}" for what, count in sorted(outcomes.items())) or "nothing sent"
         later = f" ({len(result.not_before)} planned later by the rate limits)" if result.not_before else ""
         self.stdout.write(

@@ -12,10 +12,8 @@ from datetime import datetime
 from django.db import transaction
 
 from campaigns.models import Message, MessageStatusEvent
-from campaigns.transports.base import ACCOUNT_ERROR_CODES
+from campaigns.outbox.codes import error_sentence, provider_error_apply
 from leads import events
-from leads.models import Dataset, Lead, Suppression
-from leads.suppressions import suppression_add
 
 logger = logging.getLogger(__name__)
 
@@ -43,40 +41,6 @@ OUR_STATUS = {
 # callbacks only wait in the log: `message_status_catch_up` applies them afterwards, and
 # `message_callback_sid` tells reconciliation that the provider has the message.
 NOT_RECORDED_YET = {Message.Status.PENDING, Message.Status.SENDING, Message.Status.UNKNOWN}
-
-ERROR_SENTENCES = {
-    "20003": "Twilio refused the account's credentials.",
-    "20005": "The Twilio account is not active.",
-    "21211": "The number is not a valid phone number.",
-    "21408": "The account has no permission to text this country.",
-    "21606": "The sending number cannot send SMS.",
-    "21610": "The recipient has unsubscribed (replied STOP) from this sending number.",
-    "21612": "The number cannot be reached from the sending number.",
-    "21614": "The number is not a mobile number.",
-    "30001": "The message was dropped: Twilio's queue overflowed.",
-    "30002": "The Twilio account is suspended.",
-    "30003": "The handset is unreachable (switched off or out of coverage for too long).",
-    "30004": "The message was blocked by the recipient or their carrier.",
-    "30005": "The number is unknown or no longer active.",
-    "30006": "The number is a landline or its carrier cannot be reached.",
-    "30007": "The carrier filtered the message as spam.",
-    "30008": "The message failed for an unknown reason at the carrier.",
-    "30034": "The sender is not registered for this traffic (A2P 10DLC).",
-}
-# Errors that say the number cannot take texts: the lead is marked undeliverable.
-UNDELIVERABLE_CODES = frozenset({"30003", "30005", "30006"})
-UNSUBSCRIBED_CODE = "21610"
-# The sender's problem (DESIGN.md §4): carrier filtering pauses a campaign past 5% of its
-# last 100 sends, an account error at once. Ordinary undelivered handsets never do.
-CARRIER_FILTERING_CODES = frozenset({"30007"})
-ACCOUNT_CODES = ACCOUNT_ERROR_CODES | {"30002"}
-PAUSE_WINDOW, PAUSE_ABOVE = 100, 5
-
-
-def error_sentence(code: str | None) -> str:
-    if not code:
-        return ""
-    return ERROR_SENTENCES.get(code, f"Twilio error {code}.")
 
 
 def message_status_record(*, params: dict[str, str], message_id: str | None, now: datetime) -> MessageStatusEvent:
@@ -186,33 +150,4 @@ def _lead_side_effects(message: Message, *, sid: str, status: str, code: str | N
         return
     reason = error_sentence(code) or f"Twilio reported the message {status}."
     events.message_failed(lead, message_id=message.pk, error_code=code, reason=reason)
-    if code in UNDELIVERABLE_CODES:
-        Lead.objects.filter(pk=lead.pk).update(sms_capable=False, sms_capable_reason=reason, due_at=None)
-    elif code == UNSUBSCRIBED_CODE and message.to_number:
-        suppression_add(phone_number=message.to_number, source=Suppression.Source.TWILIO_21610, reason=reason)
-    elif code in CARRIER_FILTERING_CODES | ACCOUNT_CODES:
-        _pause_if_sender_problem(message, code=code, now=now)
-
-
-def _pause_if_sender_problem(message: Message, *, code: str, now: datetime) -> None:
-    dataset = Dataset.objects.get(pk=message.lead.dataset_id)
-    if dataset.campaign_status != Dataset.CampaignStatus.ACTIVE:
-        return
-    if code in ACCOUNT_CODES:
-        reason = f"Paused automatically: {error_sentence(code)} (Twilio {code}). Fix the account, then resume."
-    else:
-        last = Message.objects.filter(
-            lead__dataset=dataset, direction=Message.Direction.OUTBOUND, sent_at__isnull=False
-        ).order_by("-sent_at")[:PAUSE_WINDOW]
-        filtered = sum(1 for c in last.values_list("error_code", flat=True) if c in CARRIER_FILTERING_CODES)
-        if filtered <= PAUSE_ABOVE:
-            return
-        reason = (
-            f"Paused automatically: carriers filtered {filtered} of the last {PAUSE_WINDOW} messages as spam "
-            f"(Twilio {code}). Review the wording and the sending number, then resume."
-        )
-    # Imported here: the campaign service pulls in the whole cadence, which only this rare path needs.
-    from campaigns.services import campaign_pause
-
-    campaign_pause(dataset=dataset, at=now, reason=reason)
-    logger.warning("Campaign of dataset %s paused: %s", dataset.pk, reason)
+    provider_error_apply(message=message, code=code, at=now)
