@@ -53,6 +53,7 @@ class Message(TimestampedModel):
         M3 = "M3", "M3"
         REPLY = "reply", "Reply"
         NURTURE = "nurture", "Nurture"
+        OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmation"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -63,6 +64,7 @@ class Message(TimestampedModel):
         UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
         RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
 
     class FeedbackStatus(models.TextChoices):
         PENDING = "pending", "Pending"

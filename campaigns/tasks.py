@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from campaigns.cadence import tick
+from campaigns.inbound import SWEEP_AFTER, inbound_process, inbound_process_pending, inbound_unprocessed_exists
 from campaigns.outbox.reconcile import message_reconcile
 from campaigns.outbox.send import message_send
 from campaigns.transports.simulator import post_status_callback  # noqa: F401 (so every worker knows it)
@@ -71,3 +72,28 @@ def _send_at(message_id, eta: datetime | None) -> None:
 def reconcile_message(message_id: str) -> None:
     outcome = message_reconcile(message_id=message_id, at=timezone.now())
     log.info("Reconciled message %s: %s", message_id, outcome)
+
+
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
+def process_inbound(inbound_id: str) -> None:
+    row = inbound_process(inbound_id=inbound_id, at=timezone.now())
+    log.info("Inbound %s: %s", inbound_id, row.outcome if row else "already processed")
+
+
+@shared_task(ignore_result=True)
+def sweep_inbound_all() -> int:
+    """Beat (public schema), every minute, whatever the campaigns' state: replies arrive after campaigns
+    end. Only clients with texts left unprocessed (broker down, worker killed) get a task."""
+    count = 0
+    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
+        with schema_context(client.schema_name):
+            if inbound_unprocessed_exists(at=timezone.now()):
+                enqueue(sweep_inbound_client, after_commit=False)
+                count += 1
+    return count
+
+
+@shared_task(ignore_result=True, time_limit=300, soft_time_limit=270)
+def sweep_inbound_client() -> None:
+    done = inbound_process_pending(at=timezone.now(), older_than=SWEEP_AFTER)
+    log.info("Inbound sweep: %s texts processed", done)

@@ -1,7 +1,7 @@
 """X-Twilio-Signature: the secret it is made with, signing (the simulator) and `@twilio_signed` (every webhook).
 
-Both sides build the URL with `clients.access.client_url`, the helper that makes the callback
-URLs we give Twilio, so what is signed and what is checked cannot drift apart.
+The URL checked is the one Twilio was given: our public scheme, the host the request names, and
+`DBR_PUBLIC_PORT` when set — the same parts `clients.access.client_url` builds callback URLs from.
 """
 
 import functools
@@ -9,9 +9,8 @@ import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseForbidden
+from django.http.request import split_domain_port
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
-
-from clients.access import client_url
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +34,17 @@ def twilio_signature_valid(request: HttpRequest) -> bool:
     token, signature = twilio_auth_token(), request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False
-    url = client_url(request.tenant, request.get_full_path())
+    url = public_url(request)
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     return RequestValidator(token).validate(url, request.POST, signature, algorithm=algorithm)
+
+
+def public_url(request: HttpRequest) -> str:
+    """The URL Twilio was given for this request: our public scheme, the request's host name, and a port
+    only when DBR_PUBLIC_PORT is set (a proxy's or the dev server's own port is never part of it)."""
+    host, _ = split_domain_port(request.get_host())
+    port = f":{settings.DBR_PUBLIC_PORT}" if settings.DBR_PUBLIC_PORT else ""
+    return f"{settings.DBR_PUBLIC_SCHEME}://{host}{port}{request.get_full_path()}"
 
 
 def twilio_signed(view):

@@ -182,6 +182,7 @@ DBR_CADENCE_TICK_SECONDS = env_int("DBR_CADENCE_TICK_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "dbr.tasks.heartbeat", "schedule": 30.0},
     "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": float(DBR_CADENCE_TICK_SECONDS)},
+    "inbound-sweep": {"task": "campaigns.tasks.sweep_inbound_all", "schedule": 60.0},
 }
 
 # --- Product settings (DESIGN.md §6) ------------------------------------------

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from campaigns.views import leads as lead_page
 from campaigns.views import overview
 from campaigns.views import settings as settings_pages
-from campaigns.webhooks import status_webhook
+from campaigns.webhooks import sms_webhook, status_webhook
 from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
@@ -30,6 +30,7 @@ urlpatterns = [
     path("leads/<uuid:pk>/manual-mode/", lead_page.lead_manual_mode, name="lead_manual_mode"),
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/twilio/status/", status_webhook, name="twilio_status"),
+    path("webhooks/twilio/sms/", sms_webhook, name="twilio_sms"),
     path("settings/", settings_pages.settings_home, name="settings"),
     path("settings/users/", settings_pages.settings_users, name="settings_users"),
     path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),

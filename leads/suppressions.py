@@ -92,3 +92,28 @@ def opt_out_list_import(*, path: str, filename: str, actor: User | None) -> OptO
             sorted(numbers), source=Suppression.Source.IMPORT, reason=f"Opt-out list {filename}", actor=actor
         )
     return summary
+
+
+OPT_OUT_SOURCES = (Suppression.Source.OPT_OUT, Suppression.Source.TWILIO_21610)
+
+
+def suppression_lift_opt_out(*, phone_number: str, reason: str) -> int:
+    """Deletes an opt-out suppression (never an imported, staff or erasure one) and gives each lead that
+    it removed back the status it had before; the cadence does not resume. Returns the leads restored."""
+    deleted, _ = Suppression.objects.filter(phone_number=phone_number, source__in=OPT_OUT_SOURCES).delete()
+    if not deleted or Suppression.objects.filter(phone_number=phone_number).exists():
+        return 0
+    restored = 0
+    for lead in Lead.objects.filter(phone_number=phone_number, contact_status=Lead.ContactStatus.REMOVED):
+        removal = (
+            lead.events.filter(event_type=events.Type.STATUS_CHANGED, data__new=Lead.ContactStatus.REMOVED)
+            .order_by("-created_at")
+            .first()
+        )
+        before = removal.data.get("old") if removal else None
+        if before and before != Lead.ContactStatus.REMOVED:
+            lead.contact_status = before
+            lead.save(update_fields=["contact_status", "updated_at"])
+            events.status_changed(lead, old=Lead.ContactStatus.REMOVED, new=before, reason=reason)
+            restored += 1
+    return restored

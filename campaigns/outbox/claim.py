@@ -19,7 +19,13 @@ from leads.models import CampaignSettings, Dataset, Lead, Suppression
 from leads.services import lead_leave_cadence
 
 WINDOWED = (*CADENCE, "nurture")  # messages the campaign sends on its own: window and limits apply
-PURPOSE = {"M1": Purpose.CADENCE, "M2": Purpose.CADENCE, "M3": Purpose.CADENCE, "nurture": Purpose.NUDGE}
+PURPOSE = {
+    "M1": Purpose.CADENCE,
+    "M2": Purpose.CADENCE,
+    "M3": Purpose.CADENCE,
+    "nurture": Purpose.NUDGE,
+    "opt_out_confirmation": Purpose.OPT_OUT_CONFIRMATION,
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ def message_claim(*, message_id, at: datetime) -> Claim:
 
 def _refused(message: Message, at: datetime) -> Claim | None:
     """The lead may no longer receive it: given up, and the lead leaves the cadence."""
-    purpose = PURPOSE.get(message.message_type, Purpose.STAFF)
+    purpose = PURPOSE.get(message.message_type) or (Purpose.AI_REPLY if message.ai_generated else Purpose.STAFF)
     reason = message.lead.not_messageable_reason(purpose=purpose, suppressed=message.suppressed)
     if reason is None:
         return None
