@@ -1,4 +1,4 @@
-"""Cadence message text (DESIGN.md §4): merge fields, GSM-7 normalisation, segments, PECR checks.
+"""Cadence message text (docs/architecture.md §4): merge fields, GSM-7 normalisation, segments, PECR checks.
 
 Pure: no database, no clock. A merge field is `{name}` (also `{ name }` and `{{name}}`) where
 the braces hold no braces or line breaks and at least one letter; braces around anything else

@@ -88,7 +88,7 @@ class Message(TimestampedModel):
     error_code = models.TextField(blank=True, null=True)
     error_message = models.TextField(blank=True, null=True)
 
-    # Outbox bookkeeping (DESIGN §4 mechanics): tries so far and when to look again.
+    # Outbox bookkeeping (docs/architecture.md §4 mechanics): tries so far and when to look again.
     queued_at = models.DateTimeField(null=True, blank=True)
     sending_at = models.DateTimeField(null=True, blank=True, help_text="When the last send attempt began.")
     answered_at = models.DateTimeField(

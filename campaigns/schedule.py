@@ -1,4 +1,4 @@
-"""Sending windows, quiet hours and cadence delays (DESIGN.md §4): pure, clock-free time math.
+"""Sending windows, quiet hours and cadence delays (docs/architecture.md §4): pure, clock-free time math.
 
 Time is always a parameter. Every datetime passed in must be timezone-aware (naive ones raise
 ValueError); every datetime returned is aware and in UTC, whatever zone the input was in.

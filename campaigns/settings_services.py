@@ -1,4 +1,4 @@
-"""A dataset's own campaign settings and reusable templates (DESIGN.md §3): copies, never links."""
+"""A dataset's own campaign settings and reusable templates (docs/architecture.md §3): copies, never links."""
 
 import copy
 

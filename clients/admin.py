@@ -13,7 +13,7 @@ class DomainInline(admin.TabularInline):
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
-    """Clients are closed by status and users suspended; never deleted here (DESIGN.md §2)."""
+    """Clients are closed by status and users suspended; never deleted here (docs/architecture.md §2)."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

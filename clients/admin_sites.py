@@ -1,4 +1,4 @@
-"""The two admin sites (DESIGN.md §2): public for platform staff, client for each client's admins."""
+"""The two admin sites (docs/architecture.md §2): public for platform staff, client for each client's admins."""
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login

@@ -1,4 +1,4 @@
-"""The role table of DESIGN.md §2, in one place. Every write checks `can(user, action)`."""
+"""The role table of docs/architecture.md §2, in one place. Every write checks `can(user, action)`."""
 
 from enum import StrEnum
 

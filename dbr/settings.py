@@ -25,7 +25,7 @@ CSRF_TRUSTED_ORIGINS = env_list(
     [f"{DBR_PUBLIC_SCHEME}://*.{DBR_BASE_DOMAIN}" + (f":{DBR_PUBLIC_PORT}" if DBR_PUBLIC_PORT else "")],
 )
 
-# --- Tenancy (DESIGN.md §2) -------------------------------------------------
+# --- Tenancy (docs/architecture.md §2) -------------------------------------------------
 SHARED_APPS = [
     "django_tenants",
     "django.contrib.postgres",
@@ -185,7 +185,7 @@ CELERY_BEAT_SCHEDULE = {
     "inbound-sweep": {"task": "campaigns.tasks.sweep_inbound_all", "schedule": 60.0},
 }
 
-# --- Product settings (DESIGN.md §6) ------------------------------------------
+# --- Product settings (docs/architecture.md §6) ------------------------------------------
 DBR_SMS_BACKEND = env_str("DBR_SMS_BACKEND", "simulator")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")

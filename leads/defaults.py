@@ -1,4 +1,4 @@
-"""The "Default" campaign settings template every client starts with (DESIGN.md §3, DOMAIN.md)."""
+"""The "Default" campaign settings template every client starts with (docs/architecture.md §3, docs/domain.md)."""
 
 import datetime
 

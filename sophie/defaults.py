@@ -1,4 +1,4 @@
-"""System prompt templates and default lessons, written from DOMAIN.md.
+"""System prompt templates and default lessons, written from docs/domain.md.
 
 Every client schema gets these: the templates through `system_templates_sync` (re-run by the
 `sync_system_templates` command when this file changes), the lessons once through
@@ -14,7 +14,7 @@ FACTS_CHECKED = "November 2026"
 
 # --- Lessons -------------------------------------------------------------------------------
 
-_CAP = "ASA/CAP rulings and consumer law (DOMAIN.md: claims Sophie must never make)."
+_CAP = "ASA/CAP rulings and consumer law (docs/domain.md: claims Sophie must never make)."
 
 
 def _never(title: str, description: str, *, trigger: str, correct: str, incorrect: str, reasoning: str,
@@ -132,7 +132,7 @@ NEVER_RULES = [
         correct="I'm an automated assistant for {company_name}. "
                 "Happy to get one of the team to ring you if you'd prefer.",
         incorrect="Yes, I'm a real person here in the office.",
-        reasoning="Honesty about automation is a platform rule (DOMAIN.md) and misleading otherwise.",
+        reasoning="Honesty about automation is a platform rule (docs/domain.md) and misleading otherwise.",
         tags=["honesty"],
     ),
     _never(
@@ -430,7 +430,7 @@ BOUNDARIES = _lines(
 
 BOUNDARIES_WHY = ("ASA/CAP rulings, consumer law and PECR; these match the default never-rules and blacklist "
                   "words, which are also checked mechanically before any text is sent.")
-OBJECTIONS_WHY = "The reply-intent table in DOMAIN.md: what leads say, the status it implies, and the next move."
+OBJECTIONS_WHY = "The reply-intent table in docs/domain.md: what leads say, the status it implies, and the next move."
 TONE_WHY = "Short, personal, one-question texts get replies; emoji and curly quotes triple the cost per text."
 KNOWLEDGE_WHY = f"Dated facts (checked {FACTS_CHECKED}); nothing else may be stated as fact."
 

@@ -1,4 +1,4 @@
-"""The role table of DESIGN.md §2, for every write the product offers (dashboard and API)."""
+"""The role table of docs/architecture.md §2, for every write the product offers (dashboard and API)."""
 
 import pytest
 from rest_framework.authtoken.models import Token

@@ -1,6 +1,6 @@
-"""Sending windows, quiet hours and delays (campaigns.schedule) — DESIGN.md §4 definitions.
+"""Sending windows, quiet hours and delays (campaigns.schedule) — docs/architecture.md §4 definitions.
 
-The property tests check the module against an oracle written straight from DESIGN.md §4
+The property tests check the module against an oracle written straight from docs/architecture.md §4
 (wall clock in the campaign's zone, the `holidays` library called directly), over random
 windows and instants in 2025–2028 with the days around Europe/London's DST switches sampled
 on purpose.
@@ -54,7 +54,7 @@ QUARTER = timedelta(minutes=15)
 TINY = timedelta(microseconds=1)
 
 
-# The oracle: DESIGN.md §4 read literally, independent of the module's helpers.
+# The oracle: docs/architecture.md §4 read literally, independent of the module's helpers.
 
 
 @functools.cache
