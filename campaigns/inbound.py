@@ -139,7 +139,8 @@ def _process_one(pk, at: datetime) -> InboundSms | None:
             log.exception("Inbound text %s could not be processed", row.message_sid)
             _failed(row, exc, at)
         row.save()
-    if row.message_id and row.outcome in (Outcome.MATCHED, Outcome.OPTED_OUT, Outcome.OPTED_IN):
+    # An opt-in only restores what the opt-out took away: it is not a reply for Sophie to read.
+    if row.message_id and row.outcome in (Outcome.MATCHED, Outcome.OPTED_OUT):
         inbound_processed_announce(message=row.message, at=at)
     return row
 
