@@ -145,10 +145,12 @@ def web_server(committed_db, private_redis, settings) -> Iterator[str]:
         except requests.RequestException:
             return server.poll() is not None  # ends the wait; the assertion below says why
 
-    _wait_for(answers, "gunicorn", timeout=30)
-    assert server.poll() is None, "gunicorn exited at start-up"
-    yield origin
-    _stop(server)
+    try:
+        _wait_for(answers, "gunicorn", timeout=30)
+        assert server.poll() is None, "gunicorn exited at start-up"
+        yield origin
+    finally:
+        _stop(server)
 
 
 def _post_text(origin: str, tenant, *, sid: str, from_: str, body: str) -> requests.Response:
