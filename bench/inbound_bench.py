@@ -43,9 +43,9 @@ WEBHOOK_PATH, BARE_PATH = "/webhooks/twilio/sms/", "/bench/bare/"
 LEADS = 10_000
 CONNECTIONS = 16
 GUNICORN_WORKERS = 2
-REQUESTS, QUICK_REQUESTS = 3_000, 1_000  # per view and round
+REQUESTS, QUICK_REQUESTS = 2_000, 1_000  # per view and round
 ROUNDS, QUICK_ROUNDS = 3, 1
-ROUND_SECONDS = 60.0  # a round also ends here, whatever it has sent
+ROUND_SECONDS = 30.0  # a round also ends here, whatever it has sent
 WARM_UP = 200
 STOPS, QUICK_STOPS = 40, 10
 FLOOD = 30_000  # posts ready for the load behind the STOPs (it stops when they are done)
@@ -288,8 +288,9 @@ class StopProbe:
     answered: float  # seconds from sending the request to its answer
 
 
-SENDER_SEES = """SELECT EXISTS (SELECT 1 FROM suppressions WHERE phone_number = %(phone)s)
-                   AND NOT EXISTS (SELECT 1 FROM leads WHERE phone_number = %(phone)s AND contact_status <> 'REMOVED')"""
+SENDER_SEES = """
+    SELECT EXISTS (SELECT 1 FROM suppressions WHERE phone_number = %(phone)s)
+       AND NOT EXISTS (SELECT 1 FROM leads WHERE phone_number = %(phone)s AND contact_status <> 'REMOVED')"""
 
 
 def stop_probe(server: Server, client, phone: str) -> StopProbe:
