@@ -411,7 +411,7 @@ def _flush_redis() -> None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/inbound", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run (under a minute): fewer posts and STOPs")
+    parser.add_argument("--quick", action="store_true", help="smoke run (~2 minutes): fewer posts and STOPs")
     parser.add_argument("--keep", action="store_true", help=f"keep the {INBOUND_DB} database afterwards")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync", help="gunicorn's workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker with gthread")
