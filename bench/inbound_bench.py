@@ -12,6 +12,7 @@ import asyncio
 import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,8 @@ from pathlib import Path
 from statistics import median
 from time import perf_counter
 from urllib.parse import urlencode, urlsplit
+
+import redis
 
 from bench import database
 from bench.log import log
@@ -403,12 +406,6 @@ def classify_note() -> Result:
     )  # fmt: skip
 
 
-def _flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/inbound", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (~2 minutes): fewer posts and STOPs")
@@ -428,7 +425,7 @@ def main(argv: list[str]) -> int:
     try:
         log(f"recreating database {INBOUND_DB}")
         database.django_setup(database.recreate(INBOUND_DB))
-        _flush_redis()
+        redis.Redis.from_url(REDIS_URL).flushdb()
         client, phones = client_with_leads()
         server = server_start(port, args.worker_class, args.threads, workdir / "gunicorn.log")
         log(f"{server.description} at {server.origin}")
@@ -447,11 +444,12 @@ def main(argv: list[str]) -> int:
         from django.db import connections
 
         connections.close_all()
-        _flush_redis()
+        redis.Redis.from_url(REDIS_URL).flushdb()  # the texts queued for processing
         if args.keep:
             log(f"kept database {INBOUND_DB}; gunicorn's log in {workdir}")
         else:
             database.drop(INBOUND_DB)
+            shutil.rmtree(workdir, ignore_errors=True)
             log(f"dropped database {INBOUND_DB}")
     return 0
 
