@@ -22,9 +22,10 @@ def simulator_on(settings):
     settings.DBR_SMS_BACKEND, settings.TWILIO_AUTH_TOKEN = "simulator", None  # both sides sign with the dev token
 
 
-def _texted(
+def texted(
     lead: Lead, text: str, *, minutes_ago: int = 10, status: str = "delivered", message_type: str = "M1"
 ) -> Message:
+    """A text we sent the lead from NUMBER (the simulator lists a lead once one has left)."""
     conversation, _ = Conversation.objects.get_or_create(lead=lead, defaults={"dataset_id": lead.dataset_id})
     return Message.objects.create(
         conversation=conversation,
@@ -43,9 +44,9 @@ def _texted(
 def leads(alpha):
     """Lead0 texted an hour ago, Lead1 ten minutes ago, Lead2 only queued (its phone has nothing yet)."""
     first, second, queued = campaign_dataset(name="Simulated", leads=3).leads.order_by("first_name")
-    _texted(first, "Hi Lead0, still thinking about solar? Reply STOP to opt out", minutes_ago=60)
-    _texted(second, "Hi Lead1, still thinking about solar? Reply STOP to opt out")
-    _texted(queued, "Hi Lead2", status="pending")
+    texted(first, "Hi Lead0, still thinking about solar? Reply STOP to opt out", minutes_ago=60)
+    texted(second, "Hi Lead1, still thinking about solar? Reply STOP to opt out")
+    texted(queued, "Hi Lead2", status="pending")
     return first, second, queued
 
 
@@ -113,7 +114,7 @@ def test_a_phone_shows_what_it_received_and_sent(leads, owner, client, simulator
         status="received",
         sent_at=timezone.now() - timedelta(minutes=30),
     )
-    _texted(lead, "Never sent", status="pending", message_type="nurture")
+    texted(lead, "Never sent", status="pending", message_type="nurture")
     InboundSms.objects.create(
         message_sid="SM" + "7" * 32,
         from_number=lead.phone_number,
@@ -183,7 +184,7 @@ def live_alpha(tenants, live_server_port, simulator_on):
         owner = User.objects.create_user("owner@alpha.example", PASSWORD, client=alpha, role="company_owner")
     connection.set_tenant(alpha)
     lead = campaign_dataset(name="Live", leads=1).leads.get()
-    _texted(lead, "Hi Lead0, still interested in solar? Reply STOP to opt out")
+    texted(lead, "Hi Lead0, still interested in solar? Reply STOP to opt out")
     return owner, lead
 
 

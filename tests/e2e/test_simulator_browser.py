@@ -1,18 +1,16 @@
 """The simulator loop in a browser: a lead texts STOP from its phone; the lead is REMOVED, the number suppressed."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from campaigns.models import Conversation, Message
 from clients.models import User
 from leads.models import Lead
-from tests.campaigns.helpers import NUMBER, campaign_dataset
+from tests.campaigns.helpers import campaign_dataset
+from tests.campaigns.test_simulator import texted
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -32,17 +30,10 @@ def simulator_site(live_url, tenants, settings):
     connection.set_tenant(alpha)
     lead = campaign_dataset(name="Solar 2024", leads=1).leads.get()
     Lead.objects.filter(pk=lead.pk).update(first_name="Gareth", last_name="Evans", contact_status="CONTACTED_1")
-    conversation = Conversation.objects.create(lead=lead, dataset=lead.dataset)
-    Message.objects.create(
-        conversation=conversation,
-        lead=lead,
-        content="Hi Gareth, it's Sophie from Alpha Solar Ltd. Still thinking about solar? Reply STOP to opt out",
-        direction="outbound",
-        message_type="M1",
-        from_number=NUMBER,
-        to_number=lead.phone_number,
-        status="delivered",
-        sent_at=timezone.now() - timedelta(hours=1),
+    texted(
+        lead,
+        "Hi Gareth, it's Sophie from Alpha Solar Ltd. Still thinking about solar? Reply STOP to opt out",
+        minutes_ago=60,
     )
     return base, lead
 
