@@ -1,8 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import Truncator
 
-from campaigns.models import Conversation, Message, MessageStatusEvent
+from campaigns.inbound import inbound_reprocess
+from campaigns.models import Conversation, InboundSms, Message, MessageStatusEvent
 from campaigns.selectors import conversations_visible_to, messages_visible_to
 from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, client_admin
+from leads.selectors import leads_visible_to
 
 
 class MessageInline(admin.TabularInline):
@@ -53,3 +58,43 @@ class MessageStatusEventAdmin(ReadOnlyClientModelAdmin):
     list_display = ["created_at", "twilio_sid", "status", "error_code"]
     list_filter = ["status"]
     search_fields = ["twilio_sid"]
+
+
+@admin.register(InboundSms, site=client_admin)
+class InboundSmsAdmin(ReadOnlyClientModelAdmin):
+    list_display = ["received_at", "from_number", "to_number", "text", "outcome", "attempts", "processed_at", "lead"]
+    list_filter = ["outcome"]
+    search_fields = ["from_number", "to_number", "message_sid", "body"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+
+    def get_queryset(self, request):
+        # Texts no lead has yet are every admin's to see; the rest follow the lead's visibility.
+        visible = Q(lead__in=leads_visible_to(request.user)) | Q(lead=None)
+        return InboundSms.objects.filter(visible).select_related("lead")
+
+    @admin.display(description="Text")
+    def text(self, inbound: InboundSms) -> str:
+        return Truncator(inbound.body).chars(60) or ("(media only)" if inbound.media else "(empty)")
+
+    def has_reprocess_permission(self, request) -> bool:
+        return client_admin.has_permission(request)
+
+    @admin.action(description="Re-process texts that could not be processed", permissions=["reprocess"])
+    def reprocess(self, request, queryset) -> None:
+        at, outcomes, skipped = timezone.now(), [], 0
+        for inbound in queryset:
+            done = inbound_reprocess(inbound=inbound, at=at)
+            if done is None:
+                skipped += 1
+            else:
+                outcomes.append(done.outcome or "failed again (the sweep retries)")
+        if outcomes:
+            summary = ", ".join(f"{outcomes.count(o)} {o}" for o in sorted(set(outcomes)))
+            self.message_user(request, f"{len(outcomes)} text(s) re-processed: {summary}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} text(s) left as they were: only texts whose outcome is “error” can be re-processed.",
+                messages.WARNING,
+            )

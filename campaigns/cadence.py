@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from campaigns import content, pacing
+from campaigns.inbound import inbound_process_pending
 from campaigns.models import Conversation, Message
 from campaigns.outbox.reconcile import message_reconcile, messages_interrupted_mark
 from campaigns.outbox.send import message_send
@@ -61,6 +62,9 @@ def tick(*, at: datetime) -> TickResult:
     result = TickResult()
     if client.status != Client.Status.ACTIVE:
         return result
+    # Replies first, each in its own transaction: a lead who answered leaves the cadence before
+    # the steps are chosen, even when no worker processed the text.
+    inbound_process_pending(at=at)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_key(client.schema_name)])

@@ -241,3 +241,17 @@ def _record_reply(row: InboundSms, lead: Lead, at: datetime) -> Message:
     lead_leave_cadence(leads=Lead.objects.filter(pk=lead.pk), reason="The lead replied.", at=at)
     events.lead_replied(lead, message_id=message.pk, text=row.body)
     return message
+
+
+def inbound_reprocess(*, inbound: InboundSms, at: datetime) -> InboundSms | None:
+    """Staff's second try at a text that ended in `error` (after a fix or an outage): its attempts start
+    again and it is processed now. None, and nothing changed, for any other row. Never a second Message:
+    the failed tries were rolled back, and the inbound Message is unique on the text's SID."""
+    reset = InboundSms.objects.filter(pk=inbound.pk, outcome=Outcome.ERROR).update(
+        processed_at=None, outcome="", attempts=0, error=""
+    )
+    if not reset:
+        return None
+    inbound_process(inbound_id=inbound.pk, at=at)
+    inbound.refresh_from_db()  # also when a worker took it meanwhile: its state as it is now
+    return inbound

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from campaigns.views import leads as lead_page
 from campaigns.views import overview
 from campaigns.views import settings as settings_pages
+from campaigns.views import simulator as simulator_pages
 from campaigns.webhooks import sms_webhook, status_webhook
 from clients.admin_sites import client_admin
 from dbr import views
@@ -31,6 +32,9 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/twilio/status/", status_webhook, name="twilio_status"),
     path("webhooks/twilio/sms/", sms_webhook, name="twilio_sms"),
+    path("simulator/", simulator_pages.simulator_phones, name="simulator"),
+    path("simulator/<uuid:pk>/", simulator_pages.simulator_phone, name="simulator_phone"),
+    path("simulator/<uuid:pk>/reply/", simulator_pages.simulator_reply, name="simulator_reply"),
     path("settings/", settings_pages.settings_home, name="settings"),
     path("settings/users/", settings_pages.settings_users, name="settings_users"),
     path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),

@@ -1,8 +1,10 @@
-"""The demo's backend: accepts every message and plays Twilio's status callbacks back to our webhook.
+"""The demo's backend: accepts every message, plays Twilio's status callbacks back to our webhook,
+and posts the simulated leads' replies to our inbound webhook.
 
 The sender signs each callback now (it holds the token) and queues one short task per
 callback; the worker only POSTs. Callbacks are independent tasks, so they may arrive out
-of order — as Twilio's do.
+of order — as Twilio's do. A reply typed in the lead simulator is signed the same way and
+posted at once, so it takes the real road in: signature check, store, STOP, processing.
 """
 
 import logging
@@ -113,20 +115,81 @@ def internal_target(url: str) -> tuple[str, str]:
     return origin.rstrip("/") + path, parts.netloc
 
 
+def _post_signed(url: str, params: dict[str, str], signature: str) -> requests.Response:
+    """POSTs form fields signed for `url` to our own server on this machine, naming the public host."""
+    target, host = internal_target(url)
+    return requests.post(
+        target,
+        data=params,
+        headers={"Host": host, "X-Twilio-Signature": signature},
+        timeout=CALLBACK_TIMEOUT_SECONDS,
+        allow_redirects=False,
+    )
+
+
 @shared_task(ignore_result=True)
 def post_status_callback(url: str, params: dict[str, str], signature: str) -> int | None:
-    target, host = internal_target(url)
     try:
-        response = requests.post(
-            target,
-            data=params,
-            headers={"Host": host, "X-Twilio-Signature": signature},
-            timeout=CALLBACK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
+        response = _post_signed(url, params, signature)
     except requests.RequestException as exc:
         logger.warning("Simulator: %s callback for %s not delivered: %s", params["MessageStatus"], url, exc)
         return None
     if response.status_code >= 300:
         logger.warning("Simulator: %s callback for %s answered %s", params["MessageStatus"], url, response.status_code)
     return response.status_code
+
+
+# --- The lead's side: replies typed in the simulator --------------------------------------------
+
+
+def simulator_enabled() -> bool:
+    """The lead simulator exists only with the simulator backend: with real Twilio, leads reply themselves."""
+    return settings.DBR_SMS_BACKEND == "simulator"
+
+
+class ReplyNotDelivered(Exception):
+    """The webhook did not take the simulated reply; the message says why, for the person who typed it."""
+
+
+def reply_params(*, from_: str, to: str, body: str) -> dict[str, str]:
+    """The form fields of Twilio's incoming-message webhook, with a fresh MessageSid."""
+    sid = "SM" + uuid.uuid4().hex
+    return {
+        "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+        "ApiVersion": "2010-04-01",
+        "Body": body,
+        "From": from_,
+        "MessageSid": sid,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "To": to,
+    }
+
+
+def simulated_reply_send(*, webhook_url: str, from_: str, to: str, body: str) -> str:
+    """Posts a lead's reply to our inbound webhook at `webhook_url`, signed as Twilio would; returns its
+    MessageSid once the webhook has stored it. Raises ReplyNotDelivered otherwise."""
+    params = reply_params(from_=from_, to=to, body=body)
+    try:
+        response = _post_signed(webhook_url, params, twilio_sign(webhook_url, params))
+    except requests.RequestException as exc:
+        target, _ = internal_target(webhook_url)
+        raise ReplyNotDelivered(
+            f"The reply was not sent: the webhook did not answer at {target} ({type(exc).__name__}). "
+            "Set DBR_SIMULATOR_CALLBACK_ORIGIN to the address the web server listens on."
+        ) from exc
+    if response.status_code != 200:
+        raise ReplyNotDelivered(_refusal(response.status_code))
+    return params["MessageSid"]
+
+
+def _refusal(status: int) -> str:
+    if status == 403:
+        return (
+            "The reply was not sent: the webhook refused its signature (403). The web server must use the same "
+            "TWILIO_AUTH_TOKEN, DBR_PUBLIC_SCHEME and DBR_PUBLIC_PORT as the page that sent it."
+        )
+    return f"The reply was not sent: the webhook answered {status}."

@@ -1,4 +1,5 @@
-"""Writes each lead's story: its conversation, messages, timeline events and suppressions."""
+"""Writes each lead's story: its conversation, messages, the stored inbound texts behind its replies,
+timeline events and suppressions."""
 
 import random
 import re
@@ -6,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from campaigns.models import Conversation, Message
+from campaigns.models import Conversation, InboundSms, Message
 from clients.models import Client, User
 from devtools.demo.greenstar import BOOKING_LINK, CLIENT_NUMBER
 from devtools.demo.plans import Plan
@@ -82,7 +83,7 @@ def threads_create(
     imported: datetime,
     extras: dict,
 ) -> dict:
-    conversations, messages, timed_events, suppressions = [], [], [], []
+    conversations, messages, timed_events, suppressions, opt_outs = [], [], [], [], set()
     events.leads_imported([p.lead.pk for p in plans if p.group != "ready"], actor=owner)
     LeadEvent.objects.filter(lead__dataset=cs.datasets.get()).update(created_at=imported)
     for plan in plans:
@@ -112,6 +113,7 @@ def threads_create(
                 conversation.status = Conversation.Status.COMPLETED
         timed_events += _lead_events(plan, intent, messages[-len(turns) :], rep, extras[lead.pk])
         if intent and intent.suppress:
+            opt_outs.add(next(m.pk for m in messages[-len(turns) :] if m.direction == Message.Direction.INBOUND))
             suppressions.append(
                 Suppression(
                     phone_number=lead.phone_number,
@@ -123,6 +125,7 @@ def threads_create(
     Conversation.objects.bulk_create(conversations)
     Conversation.objects.bulk_update(conversations, ["started_at", "last_message_at"])
     Message.objects.bulk_create(messages, batch_size=1000)
+    InboundSms.objects.bulk_create(_inbound_rows(rng, messages, opt_outs), batch_size=1000)
     Lead.objects.bulk_update(
         [p.lead for p in plans if p.sends],
         [
@@ -141,6 +144,7 @@ def threads_create(
         "conversations": len(conversations),
         "messages": len(messages),
         "suppressions": len(suppressions),
+        "inbound_texts": InboundSms.objects.count(),
         "lead_events": LeadEvent.objects.count(),
     }
 
@@ -169,6 +173,37 @@ def _message(rng: random.Random, conversation: Conversation, lead: Lead, turn: T
     if turn.kind == "ai":
         message.ai_quality_score = rng.choice(["0.85", "0.90", "0.92", "0.95"])
     return message
+
+
+def _inbound_rows(rng: random.Random, messages: list[Message], opt_outs: set) -> list[InboundSms]:
+    """Each reply as the webhook would have stored it and a worker processed it a few seconds later."""
+    rows = []
+    for message in messages:
+        if message.direction != Message.Direction.INBOUND:
+            continue
+        params = {
+            "MessageSid": message.twilio_sid,
+            "From": message.from_number,
+            "To": message.to_number,
+            "Body": message.content,
+            "NumMedia": "0",
+        }
+        rows.append(
+            InboundSms(
+                message_sid=message.twilio_sid,
+                from_number=message.from_number,
+                to_number=message.to_number,
+                body=message.content,
+                params=params,
+                received_at=message.sent_at,
+                processed_at=message.sent_at + timedelta(seconds=rng.randint(1, 6)),
+                attempts=1,
+                outcome=InboundSms.Outcome.OPTED_OUT if message.pk in opt_outs else InboundSms.Outcome.MATCHED,
+                lead=message.lead,
+                message=message,
+            )
+        )
+    return rows
 
 
 def _lead_events(plan: Plan, intent: Intent | None, messages: list[Message], rep: User, extra: dict) -> list:

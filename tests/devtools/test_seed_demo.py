@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from campaigns.models import Conversation, Message
+from campaigns.models import Conversation, InboundSms, Message
 from clients.models import Client, Domain, User
 from devtools.demo.greenstar import OWNER_EMAIL, REP_EMAIL, STAFF_EMAIL
 from leads.models import Dataset, Lead, Suppression
@@ -209,3 +209,22 @@ def test_it_changes_no_row_when_run_twice(greenstar):
     assert _row_counts() == before
     assert "nothing changed" in out
     assert before["greenstar.leads"] == 207 and before["greenstar.messages"] > 400
+
+
+def test_it_leaves_replied_conversations_for_the_lead_simulator(greenstar, client, settings):
+    _seed()
+    settings.DBR_SMS_BACKEND = "simulator"
+
+    with schema_context("greenstar"):
+        replies = Message.objects.filter(direction=Message.Direction.INBOUND)
+        stored = InboundSms.objects.all()
+        assert stored.count() == replies.count() > 5
+        assert not stored.filter(processed_at=None).exists()
+        assert set(stored.values_list("message_id", flat=True)) == set(replies.values_list("pk", flat=True))
+        assert stored.filter(outcome="opted_out").count() == Suppression.objects.count()
+        replied = Lead.objects.exclude(reply_received_at=None).order_by("-reply_received_at").first()
+    client.force_login(User.objects.get(email=OWNER_EMAIL))
+
+    page = client.get("/simulator/", HTTP_HOST="greenstar.localhost").content.decode()
+
+    assert "texted leads" in page and replied.full_name in page
