@@ -3,15 +3,25 @@
 from datetime import datetime
 
 from campaigns.models import Conversation, Message
+from clients.models import User
 from clients.queue import enqueue
 from leads.models import Lead
 
 
 def message_queue(
-    *, lead: Lead, content: str, message_type: str, from_number: str | None, at: datetime, ai_generated: bool = False
+    *,
+    lead: Lead,
+    content: str,
+    message_type: str,
+    from_number: str | None,
+    at: datetime,
+    ai_generated: bool = False,
+    sent_by: User | None = None,
+    not_before: datetime | None = None,
 ) -> Message:
     """A pending outbound text to the lead, on its conversation; its send task is queued after commit
-    (if the broker is down, the tick's sweep sends it later)."""
+    (if the broker is down, the tick's sweep sends it later). With `not_before` later than `at` it waits
+    for the tick instead (a reply held by quiet hours)."""
     from campaigns.tasks import send_message  # tasks import the whole cadence, which imports the outbox
 
     conversation, _ = Conversation.objects.get_or_create(
@@ -27,8 +37,10 @@ def message_queue(
         to_number=lead.phone_number,
         status=Message.Status.PENDING,
         queued_at=at,
-        next_attempt_at=at,
+        next_attempt_at=max(at, not_before or at),
         ai_generated=ai_generated,
+        sent_by=sent_by,
     )
-    enqueue(send_message, str(message.pk))
+    if message.next_attempt_at <= at:
+        enqueue(send_message, str(message.pk))
     return message
