@@ -332,4 +332,3 @@ def test_the_counter_without_htmx_renders_the_page_with_the_text_kept(lead, owne
 
     body = response.content.decode()
     assert response.status_code == 200 and ">Keep me</textarea>" in body and not Message.objects.exists()
-
