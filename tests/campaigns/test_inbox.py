@@ -201,7 +201,7 @@ def test_a_reply_from_the_inbox_answers_with_the_panel(inbox, teammate, client, 
     body = response.content.decode()
     assert response.status_code == 200 and "About £6k" in body and 'id="reply-form"' in body
     assert "Reply queued: it is on its way." in body and "<nav" not in body
-    assert Message.objects.get(lead=lead, direction="outbound").sent_by == teammate
+    assert Message.objects.get(lead=lead, sent_by=teammate).content == "About £6k"
 
 
 def test_an_unknown_lead_in_the_address_is_a_404(inbox, owner, client):
