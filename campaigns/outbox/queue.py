@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from django.db.models import Q
+
 from campaigns.models import Conversation, Message
 from clients.models import User
 from clients.queue import enqueue
@@ -44,3 +46,10 @@ def message_queue(
     if message.next_attempt_at <= at:
         enqueue(send_message, str(message.pk))
     return message
+
+
+def outbox_due_exists(*, at: datetime) -> bool:
+    """Cheap (the outbox's partial index): whether a text waits for the tick's sweep in this schema, such as
+    a reply held by quiet hours, so a client with no campaign running still gets a tick."""
+    due = Q(status=Message.Status.PENDING) | Q(status=Message.Status.UNKNOWN)
+    return Message.objects.filter(due, next_attempt_at__lte=at).exists()

@@ -131,6 +131,21 @@ def test_it_holds_a_reply_in_quiet_hours_until_08_00_and_the_tick_sends_it(lead,
     assert [m.body for m in sms_outbox.messages] == ["Will do!"]
 
 
+def test_a_held_reply_gets_a_tick_even_when_no_campaign_runs(lead, owner, alpha, monkeypatch):
+    from campaigns import tasks
+
+    staff_reply_send(lead=lead, text="Morning!", user=owner, at=NIGHT)
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args, **kwargs: queued.append(task))
+
+    monkeypatch.setattr(tasks.timezone, "now", lambda: NEXT_08 - timedelta(minutes=1))
+    tasks.sweep_inbound_all()
+    assert queued == []
+    monkeypatch.setattr(tasks.timezone, "now", lambda: NEXT_08)
+    tasks.sweep_inbound_all()
+    assert queued == [tasks.tick_client] and not alpha.has_active_campaign
+
+
 def test_it_answers_at_once_in_quiet_hours_within_30_minutes_of_the_lead_text(lead, owner, sms_outbox):
     _lead_texts(lead, "Are you still open?", NIGHT - timedelta(minutes=29))
 
