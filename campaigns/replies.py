@@ -75,7 +75,8 @@ def reply_from_number(*, lead: Lead) -> str | None:
         .values_list("to_number", flat=True)
         .first()
     )
-    return last_to or sending_number(lead.dataset.campaign_settings, current_client())
+    options, client = lead.dataset.campaign_settings, current_client()
+    return last_to or (sending_number(options, client) if options else client.twilio_phone_number or None)
 
 
 def reply_timing_note(*, lead: Lead, at: datetime) -> str:

@@ -17,7 +17,7 @@ from campaigns.selectors import INBOX_KINDS, inbox_entries, unread_count, unrout
 from campaigns.views.leads import conversation_panel, conversation_panel_context
 from clients.roles import Action, require
 from leads.models import Lead
-from leads.selectors import datasets_visible_to, lead_for, leads_visible_to
+from leads.selectors import datasets_visible_to, lead_for, leads_matching, leads_visible_to
 
 SEARCH_RESULTS = 20
 
@@ -83,10 +83,8 @@ def _text_page(request, text, lead_form: InboundLeadForm, status: int = 200):
 def _search(user, query: str) -> list[Lead]:
     if not query:
         return []
-    words = Lead.objects.none()
-    for field in ("first_name__icontains", "last_name__icontains", "phone_number__contains", "email__icontains"):
-        words = words | leads_visible_to(user).filter(**{field: query})
-    return list(words.select_related("dataset").order_by("first_name", "last_name")[:SEARCH_RESULTS])
+    found = leads_matching(leads_visible_to(user), query).select_related("dataset")
+    return list(found.order_by("first_name", "last_name")[:SEARCH_RESULTS])
 
 
 @login_required

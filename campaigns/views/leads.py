@@ -44,8 +44,13 @@ def reply_context(lead: Lead, form: StaffReplyForm) -> dict:
         "reply_form": form,
         "reply_refusal": staff_reply_refusal(lead=lead),
         "reply_note": reply_timing_note(lead=lead, at=timezone.now()),
-        "counter": content.segments(content.to_gsm7(form["text"].value() or "")),
+        **_counter(form),
     }
+
+
+def _counter(form: StaffReplyForm) -> dict:
+    """The text's size as it will be sent (look-alikes normalised to GSM-7 first)."""
+    return {"counter": content.segments(content.to_gsm7(form["text"].value() or ""))}
 
 
 @login_required
@@ -92,7 +97,7 @@ def lead_reply_count(request, pk):
     lead = lead_for(request.user, pk)
     form = StaffReplyForm(request.POST)
     if request.htmx:
-        return render(request, "leads/lead_detail.html#reply-counter", reply_context(lead, form))
+        return render(request, "leads/lead_detail.html#reply-counter", _counter(form))
     return _lead_page(request, lead, form)
 
 

@@ -6,26 +6,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.inbound import inbound_process, inbound_store
 from campaigns.models import Conversation, InboundSms, Message
 from campaigns.selectors import inbox_entries, unread_count
 from clients.models import User
 from leads.models import Lead
-from tests.campaigns.helpers import NUMBER, campaign_dataset
+from tests.campaigns.helpers import NUMBER, campaign_dataset, text_received
 
 HOST = {"HTTP_HOST": "alpha.localhost"}
 HTMX = {**HOST, "HTTP_HX_REQUEST": "true"}
 STRANGER = "+447700900777"
 
-_sids = iter(range(10**6))
-
 
 def _text(from_: str, body: str, *, to: str = NUMBER, minutes_ago: int = 0) -> InboundSms:
-    """A text stored and processed as the webhook and the worker would."""
-    at = timezone.now() - timedelta(minutes=minutes_ago)
-    params = {"MessageSid": f"SM{next(_sids):032d}", "From": from_, "To": to, "Body": body}
-    row, _ = inbound_store(params=params, at=at)
-    return inbound_process(inbound_id=row.pk, at=at)
+    return text_received(from_, body, at=timezone.now() - timedelta(minutes=minutes_ago), to=to)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from campaigns.cadence import cadence_run_in_process
-from campaigns.inbound import inbound_process, inbound_store
 from campaigns.models import Message
 from campaigns.outbox.claim import message_claim
 from campaigns.outbox.queue import message_queue
@@ -13,7 +12,7 @@ from campaigns.outbox.send import message_send
 from campaigns.replies import ReplyRefused, reply_timing_note, staff_reply_send
 from clients.models import User
 from leads.models import CampaignSettings, Lead, Suppression
-from tests.campaigns.helpers import NUMBER, campaign_dataset
+from tests.campaigns.helpers import NUMBER, campaign_dataset, text_received
 
 HOST = {"HTTP_HOST": "alpha.localhost"}
 HTMX = {**HOST, "HTTP_HX_REQUEST": "true"}
@@ -23,8 +22,6 @@ NIGHT = datetime(2026, 1, 13, 22, 0, tzinfo=UTC)
 NEXT_08 = datetime(2026, 1, 14, 8, 0, tzinfo=UTC)
 OTHER_NUMBER = "+447700900888"
 
-_sids = iter(range(10**6))
-
 
 @pytest.fixture
 def lead(alpha) -> Lead:
@@ -33,10 +30,7 @@ def lead(alpha) -> Lead:
 
 
 def _lead_texts(lead: Lead, body: str, at: datetime, to: str = NUMBER) -> Message:
-    """The lead's text, stored and processed as the webhook and the worker would."""
-    params = {"MessageSid": f"SM{next(_sids):032d}", "From": lead.phone_number, "To": to, "Body": body}
-    row, _ = inbound_store(params=params, at=at)
-    return inbound_process(inbound_id=row.pk, at=at).message
+    return text_received(lead.phone_number, body, at=at, to=to).message
 
 
 def _reload(lead: Lead) -> Lead:

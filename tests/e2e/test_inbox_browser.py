@@ -8,16 +8,14 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from campaigns.inbound import inbound_process, inbound_store
 from campaigns.models import Message
 from clients.models import User
 from leads.models import CampaignSettings, Lead
-from tests.campaigns.helpers import NUMBER, campaign_dataset
+from tests.campaigns.helpers import campaign_dataset, text_received
 from tests.conftest import PASSWORD
 from tests.e2e.test_dashboard_browser import _sign_in
 
 pytestmark = pytest.mark.slow
-_sids = iter(range(10**6))
 
 
 def _noon_zone() -> str:
@@ -27,10 +25,7 @@ def _noon_zone() -> str:
 
 
 def _lead_texts(lead: Lead, body: str) -> None:
-    at = timezone.now()
-    params = {"MessageSid": f"SM{next(_sids):032d}", "From": lead.phone_number, "To": NUMBER, "Body": body}
-    row, _ = inbound_store(params=params, at=at)
-    inbound_process(inbound_id=row.pk, at=at)
+    text_received(lead.phone_number, body, at=timezone.now())
 
 
 @pytest.fixture
