@@ -139,6 +139,10 @@ class Message(TimestampedModel):
                 name="idx_messages_sending_at",
                 condition=Q(direction="outbound", sending_at__isnull=False),
             ),
+            # The inbox's unread texts (the nav counts them on every page): a small index, read_at is set on opening.
+            models.Index(
+                fields=["lead"], name="idx_messages_unread", condition=Q(direction="inbound", read_at__isnull=True)
+            ),
             models.Index(
                 fields=["ai_feedback_status"],
                 name="idx_messages_ai_feedback_st",
