@@ -44,13 +44,15 @@ class MessageAdmin(ClientModelAdmin):
         "twilio_sid",
         "sent_at",
         "ai_generated",
+        "sent_by",
     ]
     list_filter = ["direction", "message_type", "status", "ai_generated", "ai_feedback_status"]
     search_fields = ["content", "twilio_sid", "to_number", "from_number"]
     raw_id_fields = ["conversation", "lead"]
+    readonly_fields = ["sent_by"]  # a fact about the text; a select would also list every client's users
 
     def get_queryset(self, request):
-        return messages_visible_to(request.user).select_related("lead")
+        return messages_visible_to(request.user).select_related("lead", "sent_by")
 
 
 @admin.register(MessageStatusEvent, site=client_admin)

@@ -367,3 +367,33 @@ class TestSendForm(forms.Form):
         if not result.sms_capable:
             raise forms.ValidationError(f"{result.reason}: a test needs a mobile.")
         return result.e164
+
+
+# --- Staff replies and the inbox ----------------------------------------------------------------
+
+
+class StaffReplyForm(forms.Form):
+    text = forms.CharField(
+        label="Reply",
+        strip=True,
+        error_messages={"required": "Write a reply first: the text is empty."},
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1600}),
+    )
+    manual_mode = forms.BooleanField(
+        label="Take over from Sophie (manual mode)",
+        required=False,
+        initial=True,
+        help_text="Sophie and the cadence stop texting this lead until it is handed back.",
+    )
+
+
+class InboundLeadForm(forms.Form):
+    """A new lead for a text from an unknown number."""
+
+    dataset = forms.ModelChoiceField(queryset=None, empty_label=None)
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100, required=False)
+
+    def __init__(self, *args, datasets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = datasets

@@ -19,8 +19,9 @@ from campaigns.models import Conversation, InboundSms, Message
 from campaigns.numbers import client_numbers
 from campaigns.signals import inbound_processed_announce
 from campaigns.suppression import number_opt_in, number_opt_out, opt_out_confirmation_queue
+from clients.models import User
 from leads import events
-from leads.models import Lead, Suppression
+from leads.models import Dataset, Lead, Suppression
 from leads.phones import normalise_phone
 from leads.services import lead_leave_cadence
 
@@ -90,6 +91,43 @@ def _media(params: dict[str, str]) -> list[dict[str, str]]:
     return found
 
 
+# --- Attaching a text that matched no lead ------------------------------------------------------
+
+ATTACHABLE = (Outcome.UNMATCHED, Outcome.ERROR)
+
+
+class NotAttachable(ValueError):
+    pass
+
+
+def inbound_attach(*, inbound: InboundSms, lead: Lead, at: datetime) -> InboundSms:
+    """Staff say whose text it is: the row is processed again as that lead's reply, by the same code as
+    any other text (conversation, lead fields, leaving the cadence, Sophie's reading)."""
+    with transaction.atomic():  # the reset row stays locked until processed: the sweep skips it
+        reset = InboundSms.objects.filter(pk=inbound.pk, outcome__in=ATTACHABLE).update(
+            processed_at=None, outcome="", error="", attempts=0, lead=None, message=None
+        )
+        if not reset:
+            raise NotAttachable("This text is no longer waiting for a lead: it was attached or processed meanwhile.")
+        return _process_one(inbound.pk, at, lead)
+
+
+@transaction.atomic
+def inbound_lead_create(
+    *, inbound: InboundSms, dataset: Dataset, first_name: str, last_name: str, actor: User | None, at: datetime
+) -> InboundSms:
+    """A new lead in `dataset` with the text's number, then the text attached to it."""
+    if not _is_phone(inbound.from_number):
+        raise NotAttachable(f"“{inbound.from_number}” is not a phone number, so it cannot become a lead.")
+    if Lead.objects.filter(dataset=dataset, phone_number=inbound.from_number).exists():
+        raise NotAttachable(f"{dataset.name} already has a lead with {inbound.from_number}: attach the text to it.")
+    lead = Lead.objects.create(
+        dataset=dataset, first_name=first_name, last_name=last_name or None, phone_number=inbound.from_number
+    )
+    events.lead_imported(lead, actor=actor)
+    return inbound_attach(inbound=inbound, lead=lead, at=at)
+
+
 # --- Processing -------------------------------------------------------------------------------
 
 
@@ -125,7 +163,7 @@ def inbound_unprocessed_exists(*, at: datetime, older_than: timedelta = SWEEP_AF
     return InboundSms.objects.filter(processed_at=None, received_at__lte=at - older_than).exists()
 
 
-def _process_one(pk, at: datetime) -> InboundSms | None:
+def _process_one(pk, at: datetime, lead: Lead | None = None) -> InboundSms | None:
     with transaction.atomic():
         # SKIP LOCKED: a second worker on the same row moves on; processed_at makes the first one final.
         row = InboundSms.objects.select_for_update(skip_locked=True).filter(pk=pk, processed_at=None).first()
@@ -134,7 +172,7 @@ def _process_one(pk, at: datetime) -> InboundSms | None:
         row.attempts += 1
         try:
             with transaction.atomic():
-                _apply(row, at)
+                _apply(row, at, lead)
             row.processed_at, row.error = at, ""
         except Exception as exc:
             log.exception("Inbound text %s could not be processed", row.message_sid)
@@ -154,11 +192,13 @@ def _failed(row: InboundSms, exc: Exception, at: datetime) -> None:
         row.processed_at, row.outcome = at, Outcome.ERROR
 
 
-def _apply(row: InboundSms, at: datetime) -> None:
+def _apply(row: InboundSms, at: datetime, lead: Lead | None = None) -> None:
+    """`lead` is the one staff chose for a text that matched none; otherwise it is looked up."""
     if row.to_number not in client_numbers():
         row.outcome = Outcome.FOREIGN_TO
         return
-    lead = _lead_for(row.from_number) if _is_phone(row.from_number) else None
+    if lead is None and _is_phone(row.from_number):
+        lead = _lead_for(row.from_number)
     row.lead = lead
     if optout.is_carrier_auto_reply(row.body):
         row.outcome = Outcome.AUTO_REPLY

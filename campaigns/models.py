@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -104,6 +105,10 @@ class Message(TimestampedModel):
     read_at = models.DateTimeField(null=True, blank=True)
 
     ai_generated = models.BooleanField(default=False)
+    # The user who wrote a staff reply; null for the cadence, Sophie and inbound texts.
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     ai_quality_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     ai_feedback = models.TextField(blank=True, null=True)
     ai_feedback_status = models.TextField(choices=FeedbackStatus.choices, blank=True, null=True)
@@ -133,6 +138,10 @@ class Message(TimestampedModel):
                 fields=["sending_at"],
                 name="idx_messages_sending_at",
                 condition=Q(direction="outbound", sending_at__isnull=False),
+            ),
+            # The inbox's unread texts (the nav counts them on every page): a small index, read_at is set on opening.
+            models.Index(
+                fields=["lead"], name="idx_messages_unread", condition=Q(direction="inbound", read_at__isnull=True)
             ),
             models.Index(
                 fields=["ai_feedback_status"],

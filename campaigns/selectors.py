@@ -1,11 +1,15 @@
-"""Reads of campaign data for a user or a page: conversations, threads and the campaign page's figures."""
+"""Reads of campaign data for a user or a page: conversations, threads, the inbox and the campaign page's figures."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, QuerySet, TextChoices
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, TextChoices
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 
-from campaigns.models import Conversation, Message
+from campaigns.models import Conversation, InboundSms, Message
 from clients.models import User
+from clients.roles import sees_all_leads
 from leads.models import Dataset, Lead
 from leads.selectors import leads_visible_to
 
@@ -19,7 +23,89 @@ def messages_visible_to(user: User) -> QuerySet[Message]:
 
 
 def lead_thread(lead: Lead) -> QuerySet[Message]:
-    return Message.objects.filter(lead=lead).order_by("created_at")
+    return Message.objects.filter(lead=lead).select_related("sent_by", "inbound_sms").order_by("created_at")
+
+
+# --- The inbox -------------------------------------------------------------------------------------
+
+UNREAD = Q(direction=Message.Direction.INBOUND, read_at=None)
+# What puts a conversation in the inbox, by filter name; "" is all of them.
+CONVERSATION_KINDS = {
+    "unread": Q(has_unread=True),
+    "hot": Q(lead__contact_status=Lead.ContactStatus.HOT),
+    "review": Q(needs_review=True),
+}
+# Texts that reached no conversation, by filter name.
+TEXT_KINDS = {
+    "unmatched": InboundSms.Outcome.UNMATCHED,
+    "foreign": InboundSms.Outcome.FOREIGN_TO,
+    "errors": InboundSms.Outcome.ERROR,
+}
+INBOX_KINDS = {
+    "": "Everything",
+    "unread": "Unread",
+    "hot": "Hot",
+    "review": "Needs review",
+    "unmatched": "Unknown numbers",
+    "foreign": "Not our number",
+    "errors": "Errors",
+}
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    at: datetime
+    conversation: Conversation | None = None  # a lead's conversation that needs a person
+    text: InboundSms | None = None  # or a text that reached no conversation
+
+
+def inbox_entries(user: User, *, kind: str = "", mine: bool = False, limit: int = 100) -> list[InboxEntry]:
+    """What needs a person, newest first: conversations (unread, HOT, needs review) and, for users who
+    see every lead, texts that matched no lead, went to a number that is not ours, or failed."""
+    entries = []
+    if kind in ("", *CONVERSATION_KINDS):
+        for conversation in inbox_conversations(user, kind=kind, mine=mine)[:limit]:
+            entries.append(InboxEntry(conversation.last_message_at, conversation=conversation))
+    if kind in ("", *TEXT_KINDS) and not mine:
+        for text in unrouted_texts_visible_to(user, kind=kind)[:limit]:
+            entries.append(InboxEntry(text.received_at, text=text))
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
+
+
+def inbox_conversations(user: User, *, kind: str = "", mine: bool = False) -> QuerySet[Conversation]:
+    # Subqueries, not a join and GROUP BY: only the rows the page shows are counted.
+    unread = Message.objects.filter(UNREAD, conversation=OuterRef("pk"))
+    count = unread.order_by().values("conversation").annotate(n=Count("pk")).values("n")
+    conversations = (
+        conversations_visible_to(user)
+        .annotate(has_unread=Exists(unread), unread=Coalesce(Subquery(count), 0))
+        .filter(CONVERSATION_KINDS.get(kind) or Q(*CONVERSATION_KINDS.values(), _connector=Q.OR))
+        .select_related("lead", "lead__assigned_to", "dataset")
+        .order_by("-last_message_at")
+    )
+    return conversations.filter(lead__assigned_to=user) if mine else conversations
+
+
+def unrouted_texts_visible_to(user: User, *, kind: str = "") -> QuerySet[InboundSms]:
+    """A text that reached no lead belongs to no dataset: only users who see every dataset and every
+    lead see it."""
+    if not sees_every_lead(user):
+        return InboundSms.objects.none()
+    outcomes = [TEXT_KINDS[kind]] if kind in TEXT_KINDS else list(TEXT_KINDS.values())
+    return InboundSms.objects.filter(outcome__in=outcomes).order_by("-received_at")
+
+
+def unrouted_text_for(user: User, pk) -> InboundSms:
+    return get_object_or_404(unrouted_texts_visible_to(user), pk=pk)
+
+
+def sees_every_lead(user: User) -> bool:
+    return sees_all_leads(user) and (user.allowed_dataset_ids is None or user.is_staff)
+
+
+def unread_count(user: User) -> int:
+    """Inbound texts nobody on the team has opened yet, among the leads the user sees."""
+    return messages_visible_to(user).filter(UNREAD).count()
 
 
 def campaign_figures(dataset: Dataset) -> dict[str, list[tuple[str, str, int]] | datetime | None]:

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from campaigns.cadence import tick
 from campaigns.inbound import SWEEP_AFTER, inbound_process, inbound_process_pending, inbound_unprocessed_exists
+from campaigns.outbox.queue import outbox_due_exists
 from campaigns.outbox.reconcile import message_reconcile
 from campaigns.outbox.send import message_send
 from campaigns.transports.simulator import post_status_callback  # noqa: F401 (so every worker knows it)
@@ -83,13 +84,16 @@ def process_inbound(inbound_id: str) -> None:
 @shared_task(ignore_result=True)
 def sweep_inbound_all() -> int:
     """Beat (public schema), every minute, whatever the campaigns' state: replies arrive after campaigns
-    end. Only clients with texts left unprocessed (broker down, worker killed) get a task."""
+    end. Only clients with texts left unprocessed (broker down, worker killed) get a task; a client with no
+    campaign running but outbox texts due (a staff reply held by quiet hours) gets a tick to send them."""
     count = 0
     for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
         with schema_context(client.schema_name):
             if inbound_unprocessed_exists(at=timezone.now()):
                 enqueue(sweep_inbound_client, after_commit=False)
                 count += 1
+            if not client.has_active_campaign and outbox_due_exists(at=timezone.now()):
+                enqueue(tick_client, after_commit=False)
     return count
 
 

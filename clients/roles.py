@@ -17,6 +17,7 @@ class Action(StrEnum):
     RUN_CAMPAIGNS = "run_campaigns"
     MANAGE_SUPPRESSIONS = "manage_suppressions"
     ASSIGN_LEADS = "assign_leads"
+    ATTACH_TEXTS = "attach_texts"  # a text from an unknown number: attach it to a lead or make it a new one
     # Work on a lead the user can see:
     REPLY = "reply"
     SET_MANUAL_MODE = "set_manual_mode"

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from campaigns.views import inbox as inbox_pages
 from campaigns.views import leads as lead_page
 from campaigns.views import overview
 from campaigns.views import settings as settings_pages
@@ -29,6 +30,12 @@ urlpatterns = [
     path("leads/<uuid:pk>/", lead_page.lead_detail, name="lead_detail"),
     path("leads/<uuid:pk>/status/", lead_page.lead_status, name="lead_status"),
     path("leads/<uuid:pk>/manual-mode/", lead_page.lead_manual_mode, name="lead_manual_mode"),
+    path("leads/<uuid:pk>/reply/", lead_page.lead_reply, name="lead_reply"),
+    path("leads/<uuid:pk>/reply/count/", lead_page.lead_reply_count, name="lead_reply_count"),
+    path("inbox/", inbox_pages.inbox, name="inbox"),
+    path("inbox/texts/<uuid:pk>/", inbox_pages.inbox_text, name="inbox_text"),
+    path("inbox/texts/<uuid:pk>/attach/", inbox_pages.inbox_text_attach, name="inbox_text_attach"),
+    path("inbox/texts/<uuid:pk>/lead/", inbox_pages.inbox_text_lead_create, name="inbox_text_lead_create"),
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/twilio/status/", status_webhook, name="twilio_status"),
     path("webhooks/twilio/sms/", sms_webhook, name="twilio_sms"),

@@ -34,6 +34,20 @@ def lead_for(user: User, pk) -> Lead:
     return get_object_or_404(leads_visible_to(user).select_related("dataset"), pk=pk)
 
 
+def leads_matching(leads: QuerySet[Lead], query: str) -> QuerySet[Lead]:
+    """The search box's rule: name, phone, postcode or e-mail contains the query (all when it is empty)."""
+    query = query.strip()
+    if not query:
+        return leads
+    return leads.filter(
+        Q(first_name__icontains=query)
+        | Q(last_name__icontains=query)
+        | Q(phone_number__contains=query)
+        | Q(postcode__icontains=query)
+        | Q(email__icontains=query)
+    )
+
+
 def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("actor").order_by("-created_at")
 

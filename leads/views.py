@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,7 +22,7 @@ from leads.importing.reading import ImportFileError
 from leads.importing.receive import upload_mapping_set, upload_receive
 from leads.models import Lead, Suppression, Upload
 from leads.phones import normalise_phone
-from leads.selectors import dataset_for, datasets_visible_to, leads_visible_to, upload_for
+from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
 from leads.services import dataset_create
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
 from leads.tasks import import_upload
@@ -46,15 +45,7 @@ def dataset_detail(request, pk):
 
 def _filtered_leads(request):
     leads = leads_visible_to(request.user).select_related("dataset", "assigned_to")
-    q = request.GET.get("q", "").strip()
-    if q:
-        leads = leads.filter(
-            Q(first_name__icontains=q)
-            | Q(last_name__icontains=q)
-            | Q(phone_number__contains=q)
-            | Q(postcode__icontains=q)
-            | Q(email__icontains=q)
-        )
+    leads = leads_matching(leads, request.GET.get("q", ""))
     if status := request.GET.get("status"):
         leads = leads.filter(contact_status=status)
     if dataset := request.GET.get("dataset"):

@@ -5,15 +5,17 @@ the time it may go (`retry_at`), or with no time at all while its campaign is pa
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 
 from campaigns import pacing
 from campaigns.models import Message
 from campaigns.outbox.record import CADENCE, message_found_at_provider, message_give_up
-from campaigns.schedule import may_send, next_send_time, window_from_settings
+from campaigns.schedule import in_quiet_hours, may_send, next_send_time, quiet_hours_end, window_from_settings
 from leads.eligibility import LEAD_FIELDS, Purpose
 from leads.models import CampaignSettings, Dataset, Lead, Suppression
 from leads.services import lead_leave_cadence
@@ -26,6 +28,7 @@ PURPOSE = {
     "nurture": Purpose.NUDGE,
     "opt_out_confirmation": Purpose.OPT_OUT_CONFIRMATION,
 }
+REPLY_GRACE = timedelta(minutes=30)  # a reply this soon after the lead's own text may go in quiet hours
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,10 @@ def message_claim(*, message_id, at: datetime) -> Claim:
             held = _held_by_campaign(message, at)
             if held:
                 return held
+        if message.message_type == Message.Type.REPLY:
+            later = reply_held_until(lead=message.lead, at=at)
+            if later:
+                return _put_off(message, later, "quiet hours")
         message.status, message.sending_at = Message.Status.SENDING, at
         message.attempts += 1  # the row is locked: no concurrent increment
         message.save(update_fields=["status", "sending_at", "attempts", "updated_at"])
@@ -92,6 +99,28 @@ def _refused(message: Message, at: datetime) -> Claim | None:
     message_give_up(message=message, at=at, reason=f"Not sent: {reason}.")
     lead_leave_cadence(leads=Lead.objects.filter(pk=message.lead_id), reason=reason, at=at)
     return Claim(None, "suppressed" if message.suppressed else "ineligible")
+
+
+def reply_held_until(*, lead: Lead, at: datetime) -> datetime | None:
+    """When a reply (staff or Sophie's) held by quiet hours may go, or None if it may go now.
+
+    Quiet hours (21:00–08:00 in the dataset's time zone) hold it to 08:00, except when it answers
+    the lead's own text of the last 30 minutes: the lead is awake and waiting for the answer.
+    """
+    tz = reply_time_zone(lead)
+    if not in_quiet_hours(at, tz):
+        return None
+    inbound = Message.objects.filter(lead_id=lead.pk, direction=Message.Direction.INBOUND, sent_at__lte=at)
+    last_text = inbound.aggregate(at=Max("sent_at"))["at"]
+    if last_text is not None and at - last_text <= REPLY_GRACE:
+        return None
+    return quiet_hours_end(at, tz)
+
+
+def reply_time_zone(lead: Lead) -> ZoneInfo:
+    """Quiet hours are read in the lead's dataset's sending time zone."""
+    options = lead.dataset.campaign_settings
+    return ZoneInfo(options.sending_timezone if options else settings.TIME_ZONE)
 
 
 def _held_by_campaign(message: Message, at: datetime) -> Claim | None:

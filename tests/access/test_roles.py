@@ -1,10 +1,12 @@
 """The role table of docs/architecture.md §2, for every write the product offers (dashboard and API)."""
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from campaigns.models import InboundSms, Message
 from clients.models import User
-from leads.models import Lead
+from leads.models import CampaignSettings, Lead
 from leads.services import dataset_create
 
 ROLES = ["admin", "company_owner", "manager", "sales_rep", "read_only"]
@@ -18,6 +20,8 @@ ALLOWED = {
     "change_status_api": {"admin", "company_owner", "manager", "sales_rep"},
     "manual_mode": {"admin", "company_owner", "manager", "sales_rep"},
     "client_admin": {"admin", "company_owner"},
+    "reply": {"admin", "company_owner", "manager", "sales_rep"},
+    "attach_text": {"admin", "company_owner", "manager"},
 }
 
 
@@ -71,7 +75,24 @@ def _do(action, client, user, lead, world):
         return lead.manual_mode
     if action == "client_admin":
         return client.get("/admin/leads/lead/", **host).status_code == 200
+    if action == "reply":
+        client.post(f"/leads/{lead.pk}/reply/", {"text": "Hello"}, **host)
+        return Message.objects.filter(lead=lead, sent_by=user).exists()
+    if action == "attach_text":
+        return _attach_text(client, user, lead, world, host)
     raise AssertionError(action)
+
+
+def _attach_text(client, user, lead, world, host) -> bool:
+    CampaignSettings.objects.filter(pk=world["dataset"].campaign_settings_id).update(twilio_number="+447700900999")
+    text = InboundSms.objects.create(
+        message_sid="SMunknown", from_number="+447700900777", to_number="+447700900999", body="Hi",
+        received_at=timezone.now(), processed_at=timezone.now(), outcome="unmatched",
+    )  # fmt: skip
+    user.can_view_all_leads = True  # a rep sees unknown numbers only when it sees every lead
+    user.save(update_fields=["can_view_all_leads"])
+    client.post(f"/inbox/texts/{text.pk}/attach/", {"lead": lead.pk}, **host)
+    return InboundSms.objects.get(pk=text.pk).lead_id == lead.pk
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -23,3 +23,15 @@ def campaign_dataset(name="Cadence", leads=3, **settings) -> Dataset:
     )
     dataset.refresh_from_db()
     return dataset
+
+
+_sids = iter(range(10**6))
+
+
+def text_received(from_: str, body: str, *, at, to: str = NUMBER):
+    """A text stored by the webhook and processed as the worker would; the processed InboundSms row."""
+    from campaigns.inbound import inbound_process, inbound_store
+
+    params = {"MessageSid": f"SM{next(_sids):032d}", "From": from_, "To": to, "Body": body}
+    row, _ = inbound_store(params=params, at=at)
+    return inbound_process(inbound_id=row.pk, at=at)
