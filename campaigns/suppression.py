@@ -31,8 +31,9 @@ def number_opt_out(
 
 @transaction.atomic
 def number_opt_in(*, phone_number: str, at: datetime) -> int:
-    """START / UNSTOP: lifts an opt-out suppression (ours, or the provider reporting the number unsubscribed); import, staff and erasure rows
-    stay. Leads return to the status they had; none re-enters the cadence by itself."""
+    """START / UNSTOP: lifts an opt-out suppression (ours, or the provider's report that the number
+    unsubscribed); import, staff and erasure rows stay. Leads return to the status they had; none
+    re-enters the cadence by itself."""
     return suppression_lift_opt_out(phone_number=phone_number, reason="The number opted back in.")
 
 
