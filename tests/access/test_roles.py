@@ -28,6 +28,7 @@ ALLOWED = {
 @pytest.fixture
 def world(alpha, make_user):
     dataset = dataset_create(name="Roles")
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(twilio_number="+447700900999")
     colleague = make_user(alpha, "colleague@alpha.example", User.Role.SALES_REP)
     return {"dataset": dataset, "colleague": colleague}
 
@@ -84,7 +85,6 @@ def _do(action, client, user, lead, world):
 
 
 def _attach_text(client, user, lead, world, host) -> bool:
-    CampaignSettings.objects.filter(pk=world["dataset"].campaign_settings_id).update(twilio_number="+447700900999")
     text = InboundSms.objects.create(
         message_sid="SMunknown", from_number="+447700900777", to_number="+447700900999", body="Hi",
         received_at=timezone.now(), processed_at=timezone.now(), outcome="unmatched",
