@@ -17,10 +17,11 @@ from django.db.models import F, Q
 from campaigns import content, pacing
 from campaigns.inbound import inbound_process_pending
 from campaigns.models import Conversation, Message
+from campaigns.numbers import sending_number
 from campaigns.outbox.reconcile import message_reconcile, messages_interrupted_mark
 from campaigns.outbox.send import message_send
 from campaigns.schedule import in_quiet_hours, is_open, window_from_settings
-from campaigns.services import campaign_complete, sending_number
+from campaigns.services import campaign_complete
 from clients.access import current_client
 from clients.models import Client
 from leads import events

@@ -205,6 +205,7 @@ class InboundSms(CreatedModel):
 
     class Meta:
         db_table = "inbound_sms"
+        verbose_name, verbose_name_plural = "inbound text", "inbound texts"
         indexes = [
             models.Index(fields=["received_at"], name="idx_inbound_unprocessed", condition=Q(processed_at=None)),
             models.Index(fields=["from_number", "received_at"], name="idx_inbound_from_received"),

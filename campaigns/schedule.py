@@ -23,6 +23,7 @@ import holidays
 
 QUIET_START = time(21, 0)  # platform floor (DMA code): no texts at antisocial times
 QUIET_END = time(8, 0)
+REPLY_VALIDITY_SECONDS = 30 * 60  # an answer sent in quiet hours: stale, and too late at night, after this
 MAX_VALIDITY_SECONDS = 36_000  # Twilio's ValidityPeriod ceiling
 
 STEPS = ("M1", "M2", "M3")
@@ -140,6 +141,19 @@ def validity_period(window: Window, at: datetime) -> int:
         until = _wall(_local(at, window.tz).date(), QUIET_START, window.tz)
     seconds = int((until - _utc(at)).total_seconds())
     return max(1, min(MAX_VALIDITY_SECONDS, seconds))
+
+
+def reply_validity_period(at: datetime, tz: ZoneInfo) -> int:
+    """Seconds an answer to a lead (staff, Sophie, the opt-out confirmation) may wait in Twilio's queue.
+
+    Answers keep to quiet hours, not to the campaign's window: until quiet hours begin. One sent in
+    quiet hours (it answers the lead's own text within minutes) gets REPLY_VALIDITY_SECONDS: later
+    than that it is no longer an answer, and it must not arrive in the middle of the night.
+    """
+    if in_quiet_hours(at, tz):
+        return REPLY_VALIDITY_SECONDS
+    until = _wall(_local(at, tz).date(), QUIET_START, tz)
+    return max(1, min(MAX_VALIDITY_SECONDS, int((until - _utc(at)).total_seconds())))
 
 
 def quiet_hours_end(at: datetime, tz: ZoneInfo) -> datetime:

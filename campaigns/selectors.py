@@ -11,7 +11,7 @@ from campaigns.models import Conversation, InboundSms, Message
 from clients.models import User
 from clients.roles import sees_all_leads
 from leads.models import Dataset, Lead
-from leads.selectors import leads_visible_to
+from leads.selectors import leads_visible_to, sees_every_dataset
 
 
 def conversations_visible_to(user: User) -> QuerySet[Conversation]:
@@ -100,7 +100,7 @@ def unrouted_text_for(user: User, pk) -> InboundSms:
 
 
 def sees_every_lead(user: User) -> bool:
-    return sees_all_leads(user) and (user.allowed_dataset_ids is None or user.is_staff)
+    return sees_all_leads(user) and sees_every_dataset(user)
 
 
 def unread_count(user: User) -> int:

@@ -6,11 +6,12 @@ from django.db import transaction
 
 from campaigns import content
 from campaigns.models import Message
+from campaigns.numbers import sending_number
 from campaigns.schedule import window_from_settings
 from clients.access import current_client
 from clients.models import Client, User
 from leads.eligibility import Purpose
-from leads.models import CampaignSettings, Dataset, Lead
+from leads.models import Dataset, Lead
 from leads.services import lead_leave_cadence
 
 Status = Dataset.CampaignStatus
@@ -22,10 +23,6 @@ class CampaignRefused(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-def sending_number(options: CampaignSettings, client: Client) -> str | None:
-    return options.twilio_number or client.twilio_phone_number or None
 
 
 def start_problems(dataset: Dataset, client: Client) -> list[str]:

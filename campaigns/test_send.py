@@ -1,7 +1,8 @@
 """A test text: M1 as the sample lead would get it, sent to a staff member's own phone."""
 
+from campaigns.numbers import sending_number
 from campaigns.preview import message_preview
-from campaigns.services import CampaignRefused, sending_number
+from campaigns.services import CampaignRefused
 from campaigns.transports import get_transport
 from campaigns.transports.base import SendResult
 from clients.models import Client

@@ -12,9 +12,13 @@ from clients.roles import sees_all_leads
 from leads.models import Dataset, Lead, LeadEvent, Upload
 
 
+def sees_every_dataset(user: User) -> bool:
+    return user.allowed_dataset_ids is None or user.is_staff
+
+
 def datasets_visible_to(user: User) -> QuerySet[Dataset]:
     datasets = Dataset.objects.all()
-    if user.allowed_dataset_ids is not None and not user.is_staff:
+    if not sees_every_dataset(user):
         datasets = datasets.filter(pk__in=user.allowed_dataset_ids)
     return datasets
 

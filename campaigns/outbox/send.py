@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from campaigns.models import Message
-from campaigns.outbox.claim import message_claim
+from campaigns.outbox.claim import WINDOWED, message_claim
 from campaigns.outbox.codes import provider_error_apply
 from campaigns.outbox.reconcile import message_unknown_mark
 from campaigns.outbox.record import message_give_up, message_record_sent
-from campaigns.schedule import validity_period, window_from_settings
+from campaigns.schedule import reply_validity_period, validity_period, window_from_settings
 from campaigns.transports import get_transport
 from campaigns.transports.base import Transport, TransportError
 from clients.access import client_url, current_client
@@ -72,7 +72,10 @@ def _validity(message: Message, at: datetime) -> int | None:
     options = message.lead.dataset.campaign_settings
     if options is None or options.sending_hours_start is None:
         return None
-    return validity_period(window_from_settings(options), at)
+    window = window_from_settings(options)
+    if message.message_type in WINDOWED:
+        return validity_period(window, at)
+    return reply_validity_period(at, window.tz)
 
 
 def _failed_attempt(message: Message, exc: TransportError, at: datetime, *, answered_at: datetime) -> SendOutcome:

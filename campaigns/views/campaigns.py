@@ -17,9 +17,10 @@ from campaigns.forms import (
     TestSendForm,
     time_zone_choices,
 )
+from campaigns.numbers import sending_number
 from campaigns.preview import STEPS, message_previews, sample_lead
 from campaigns.selectors import campaign_figures
-from campaigns.services import ACTIONS, CampaignRefused, sending_number, start_problems
+from campaigns.services import ACTIONS, CampaignRefused, start_problems
 from campaigns.settings_services import (
     campaign_settings_apply_template,
     campaign_settings_save,

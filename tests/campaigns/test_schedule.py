@@ -538,3 +538,13 @@ def test_it_refuses_naive_datetimes():
 def test_it_refuses_unknown_steps():
     with pytest.raises(ValueError, match="cadence step"):
         may_send(_window(), _london(2026, 6, 3, 10), step="M4", respect_sending_hours=True)
+
+
+def test_an_answer_keeps_to_quiet_hours_not_to_the_window():
+    from campaigns.schedule import REPLY_VALIDITY_SECONDS, reply_validity_period
+
+    london = ZoneInfo("Europe/London")
+    # 19:00 on a winter evening: two hours until quiet hours begin, whatever the campaign's window
+    assert reply_validity_period(datetime(2026, 12, 1, 19, 0, tzinfo=london), london) == 2 * 3600
+    # 21:10, answering the lead's own text under the 30-minute exception: half an hour, never 1 s
+    assert reply_validity_period(datetime(2026, 12, 1, 21, 10, tzinfo=london), london) == REPLY_VALIDITY_SECONDS
