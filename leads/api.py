@@ -99,6 +99,7 @@ class LeadViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
 
+
 # (prefix, viewset, basename): registered with every other app's routes in dbr/api.py's one router.
 ROUTES = [
     ("datasets", DatasetViewSet, "dataset"),
