@@ -10,6 +10,7 @@ import multiprocessing
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -262,11 +263,13 @@ def iter_results(
 
 
 def _pooled(table: TableFile, validator: RowValidator, workers: int, chunk_size: int) -> Iterator[RowResult]:
+    # An executor, not multiprocessing.Pool: when a parser process dies (killed, out of memory) the
+    # waiting result raises BrokenProcessPool and the import fails as a whole, instead of waiting forever.
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_start_worker, initargs=(validator,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(validator,)) as pool:
         in_flight: deque = deque()
         for chunk in _chunks(table.numbered_rows(), chunk_size):
-            in_flight.append((chunk, pool.apply_async(_validate_chunk, (chunk,))))
+            in_flight.append((chunk, pool.submit(_validate_chunk, chunk)))
             if len(in_flight) > 2 * workers:
                 yield from _finish(*in_flight.popleft())
         while in_flight:
@@ -296,5 +299,5 @@ def _validate_chunk(chunk: list[tuple[int, list[str]]]) -> list[tuple[dict | Non
 
 
 def _finish(chunk: list[tuple[int, list[str]]], pending) -> Iterator[RowResult]:
-    for (number, cells), (values, error) in zip(chunk, pending.get(), strict=True):
+    for (number, cells), (values, error) in zip(chunk, pending.result(), strict=True):
         yield RowResult(number, values, error, cells)

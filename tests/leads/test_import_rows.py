@@ -201,6 +201,25 @@ def test_it_normalises_uk_postcodes(text, expected):
 # --- running a whole table ---------------------------------------------------------------------------
 
 
+def test_it_fails_instead_of_waiting_forever_when_a_worker_process_dies(tmp_path):
+    from concurrent.futures.process import BrokenProcessPool
+
+    rows = [HEADER] + [[f"Lead{i}", "", f"0791{i:07d}", "", "", "", ""] for i in range(1000)]
+    table = open_table(write(tmp_path, csv_text(rows)))
+    dying = validator()
+    judge = dying.validate
+
+    def validate(number, cells):
+        if number == 500:
+            os._exit(1)  # the parser process is killed mid-import
+        return judge(number, cells)
+
+    dying.validate = validate
+
+    with pytest.raises(BrokenProcessPool):
+        list(iter_results(table, dying, workers=2, chunk_size=100))
+
+
 def test_it_gives_the_same_results_in_order_with_worker_processes(tmp_path):
     rows = [HEADER] + [
         [f"Lead{i}", "", f"0791{i:07d}" if i % 13 else "bad", "", "sw1a1aa", "03/04/2024", ""] for i in range(5000)
