@@ -24,6 +24,7 @@ from leads import events
 from leads.models import Dataset, Lead, Suppression
 from leads.phones import normalise_phone
 from leads.services import lead_leave_cadence
+from leads.suppressions import OPT_OUT_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -229,12 +230,9 @@ def _opt_out_or_in(row: InboundSms, at: datetime) -> str | None:
 def _opts_in(row: InboundSms) -> bool:
     if optout.is_opt_in_keyword(row.body):
         return True
-    return (
-        optout.is_yes(row.body)
-        and Suppression.objects.filter(
-            phone_number=row.from_number, source__in=[Suppression.Source.OPT_OUT, Suppression.Source.TWILIO_21610]
-        ).exists()
-    )
+    # YES counts only for a number that an opt-out suppressed: the suppressions an opt-in may lift.
+    lifted = Suppression.objects.filter(phone_number=row.from_number, source__in=OPT_OUT_SOURCES)
+    return optout.is_yes(row.body) and lifted.exists()
 
 
 def _opted_out_since(row: InboundSms) -> bool:
