@@ -29,6 +29,9 @@ class Conversation(TimestampedModel):
     sentiment = models.TextField(blank=True, null=True)
     quality_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     needs_review = models.BooleanField(default=False)
+    # Sophie handed the lead to a person: she stays silent for it until staff clear this in the inbox.
+    handoff_at = models.DateTimeField(null=True, blank=True)
+    handoff_reason = models.TextField(blank=True, default="")
 
     class Meta:
         db_table = "conversations"
@@ -66,6 +69,9 @@ class Message(TimestampedModel):
         FAILED = "failed", "Failed"
         RECEIVED = "received", "Received"
         CANCELLED = "cancelled", "Cancelled"
+        # A planned AI reply: `scheduled` waits for `due_at` (the text is written then), `draft` waits for staff.
+        SCHEDULED = "scheduled", "Scheduled"
+        DRAFT = "draft", "Draft"
 
     class FeedbackStatus(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -98,6 +104,8 @@ class Message(TimestampedModel):
     attempts = models.IntegerField(default=0)
     unknown_count = models.IntegerField(default=0, help_text="Times the outcome of a send was unknown.")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a planned AI reply is written and handed to the outbox (status scheduled).
+    due_at = models.DateTimeField(null=True, blank=True)
 
     # Set when the transport accepts the message, never at queueing (seed fault).
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -124,6 +132,12 @@ class Message(TimestampedModel):
                 condition=Q(message_type__in=["M1", "M2", "M3"]),
                 name="messages_one_cadence_step_per_lead",
             ),
+            # One reply per burst: a later text from the lead moves the planned reply, never adds one.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(status__in=["scheduled", "draft"]),
+                name="messages_one_planned_reply_per_conversation",
+            ),
         ]
         indexes = [
             models.Index(fields=["direction"], name="idx_messages_direction"),
@@ -134,6 +148,7 @@ class Message(TimestampedModel):
                 condition=Q(status__in=["pending", "sending", "unknown"]),
             ),
             models.Index(fields=["queued_at"], name="idx_messages_queued_at", condition=Q(direction="outbound")),
+            models.Index(fields=["due_at"], name="idx_messages_planned_due", condition=Q(status="scheduled")),
             models.Index(
                 fields=["sending_at"],
                 name="idx_messages_sending_at",

@@ -60,6 +60,8 @@ class Client(TenantMixin, TimestampedModel):
 
     # Kept by the campaign service so beat only ticks clients with work to do.
     has_active_campaign = models.BooleanField(default=False)
+    # The client-wide switch: off, Sophie plans and sends no reply for any dataset.
+    sophie_enabled = models.BooleanField(default=True)
     # False until provisioning finished; nothing runs for a client that is not ready.
     schema_ready = models.BooleanField(default=False)
     # The last cadence tick: when it ran, and why it failed (empty when it succeeded), for staff to see.

@@ -67,7 +67,15 @@ class CampaignSettings(TimestampedModel):
     messages_per_hour = models.IntegerField(default=30, null=True, blank=True)
     messages_per_day = models.IntegerField(default=500, null=True, blank=True)
 
+    class AiMode(models.TextChoices):
+        OFF = "off", "Off: staff answer every reply"
+        SUGGEST = "suggest", "Suggest: Sophie drafts, staff send"
+        AUTO = "auto", "Auto: Sophie answers"
+
+    # `ai_mode` decides; the seed's `ai_response_enabled` is kept equal to "not off" by the settings service.
+    ai_mode = models.TextField(choices=AiMode.choices, default=AiMode.AUTO)
     ai_response_enabled = models.BooleanField(default=True)
+    ai_max_messages_per_lead = models.IntegerField(default=10)
     ai_response_delay_seconds = models.IntegerField(default=60)
     ai_response_delay_random = models.BooleanField(default=False)
     ai_multiple_messages_wait_seconds = models.IntegerField(default=60)

@@ -180,6 +180,18 @@ class Prompt(TimestampedModel):
 
     class Meta:
         db_table = "prompts"
+        constraints = [
+            # Exactly one live version per dataset, and one client default (dataset NULL).
+            models.UniqueConstraint(
+                fields=["dataset"],
+                condition=models.Q(is_live=True),
+                nulls_distinct=False,
+                name="prompts_one_live_per_dataset",
+            ),
+            models.UniqueConstraint(
+                fields=["dataset", "version_number"], nulls_distinct=False, name="prompts_version_number_unique"
+            ),
+        ]
         indexes = [
             models.Index(fields=["status"], name="idx_prompts_status"),
             models.Index(fields=["is_live"], name="idx_prompts_is_live"),
@@ -300,3 +312,42 @@ class Insight(TimestampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AiReply(CreatedModel):
+    """How Sophie wrote one AI message (one-to-one with it): campaigns' Message may not point into sophie."""
+
+    class Action(models.TextChoices):
+        SEND = "send", "Send"
+        HANDOFF = "handoff", "Hand to a person"
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="ai_reply")
+    prompt = models.ForeignKey(Prompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="ai_replies")
+    prompt_version_number = models.IntegerField(null=True, blank=True)
+    backend = models.TextField()
+    model = models.TextField(blank=True, default="")
+    lessons_used = ArrayField(models.UUIDField(), default=list, blank=True)
+
+    action = models.TextField(choices=Action.choices)
+    reason = models.TextField(blank=True, default="")
+    # Every attempt: the text the model wrote and each guardrail's verdict on it.
+    attempts = models.JSONField(default=list, blank=True)
+    regenerated = models.BooleanField(default=False)
+    status = models.TextField(blank=True, default="")
+    sentiment = models.TextField(blank=True, default="")
+
+    # What Sophie wrote, kept when staff edit a draft before sending it (the learning issue reads both).
+    original_text = models.TextField(blank=True, default="")
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    edited_at = models.DateTimeField(null=True, blank=True)
+    written_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "ai_replies"
+        verbose_name_plural = "AI replies"
+        indexes = [models.Index(fields=["-created_at"], name="idx_ai_replies_created")]
+
+    def __str__(self) -> str:
+        return f"AI reply ({self.action}) for {self.message_id}"
