@@ -36,7 +36,7 @@ def staff_reply_send(*, lead: Lead, text: str, user: User, at: datetime, manual_
     """Queues the reply from the number the lead last texted; with `manual_mode` the lead is taken over
     from Sophie and the cadence."""
     text = content.to_gsm7(text.strip())
-    problem = _text_problem(text) or staff_reply_refusal(lead=lead)
+    problem = reply_text_problem(text) or staff_reply_refusal(lead=lead)
     if problem:
         raise ReplyRefused(problem)
     from_number = reply_from_number(lead=lead)
@@ -97,7 +97,7 @@ def _summary(held: datetime | None, lead: Lead) -> str:
     return f"Quiet hours: the reply is held and goes at {local:%H:%M on %a %-d %b}."
 
 
-def _text_problem(text: str) -> str | None:
+def reply_text_problem(text: str) -> str | None:
     if not text:
         return "Write a reply first: the text is empty."
     if len(text) > MAX_CHARACTERS:

@@ -22,8 +22,22 @@ def messages_visible_to(user: User) -> QuerySet[Message]:
     return Message.objects.filter(lead__in=leads_visible_to(user))
 
 
+PLANNED = (Message.Status.SCHEDULED, Message.Status.DRAFT)  # Sophie's reply still to be written or approved
+
+
 def lead_thread(lead: Lead) -> QuerySet[Message]:
-    return Message.objects.filter(lead=lead).select_related("sent_by", "inbound_sms").order_by("created_at")
+    """The texts that exist: a planned reply is shown apart (it has no text until it falls due)."""
+    return (
+        Message.objects.filter(lead=lead)
+        .exclude(status__in=PLANNED)
+        .select_related("sent_by", "inbound_sms")
+        .order_by("created_at")
+    )
+
+
+def lead_planned_reply(lead: Lead) -> Message | None:
+    """Sophie's scheduled or draft reply to the lead, if any (at most one: a partial unique index)."""
+    return Message.objects.filter(lead=lead, status__in=PLANNED).first()
 
 
 # --- The inbox -------------------------------------------------------------------------------------

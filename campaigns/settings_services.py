@@ -54,6 +54,7 @@ def campaign_settings_save(*, dataset: Dataset, options: CampaignSettings, clien
         added = [problem for problem in start_problems(dataset, client) if problem not in before]
         if added:
             raise CampaignRefused(added)
+    options.ai_response_enabled = options.ai_mode != CampaignSettings.AiMode.OFF  # the seed's flag, kept in step
     options.save()
     if linked != options.pk:
         Dataset.objects.filter(pk=dataset.pk).update(campaign_settings=options)

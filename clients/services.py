@@ -180,3 +180,10 @@ def client_schema_drop(*, client: Client) -> None:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{client.schema_name}" CASCADE')
         Domain.objects.filter(tenant=client).delete()
         Client.objects.filter(pk=client.pk).update(schema_ready=False)
+
+
+def client_sophie_set(*, client: Client, enabled: bool) -> Client:
+    """The client-wide switch for Sophie's replies (Settings)."""
+    Client.objects.filter(pk=client.pk).update(sophie_enabled=enabled)
+    client.sophie_enabled = enabled
+    return client

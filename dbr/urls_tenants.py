@@ -11,6 +11,7 @@ from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
 from leads import views as lead_views
+from sophie import views as sophie_pages
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("leads/<uuid:pk>/manual-mode/", lead_page.lead_manual_mode, name="lead_manual_mode"),
     path("leads/<uuid:pk>/reply/", lead_page.lead_reply, name="lead_reply"),
     path("leads/<uuid:pk>/reply/count/", lead_page.lead_reply_count, name="lead_reply_count"),
+    path("leads/", include("sophie.urls")),
     path("inbox/", inbox_pages.inbox, name="inbox"),
     path("inbox/texts/<uuid:pk>/", inbox_pages.inbox_text, name="inbox_text"),
     path("inbox/texts/<uuid:pk>/attach/", inbox_pages.inbox_text_attach, name="inbox_text_attach"),
@@ -44,6 +46,7 @@ urlpatterns = [
     path("simulator/<uuid:pk>/reply/", simulator_pages.simulator_reply, name="simulator_reply"),
     path("settings/", settings_pages.settings_home, name="settings"),
     path("settings/users/", settings_pages.settings_users, name="settings_users"),
+    path("settings/sophie/", sophie_pages.sophie_switch, name="sophie_switch"),
     path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),
     path("settings/users/<uuid:pk>/", settings_pages.settings_user_edit, name="settings_user_edit"),
     path("settings/users/<uuid:pk>/suspend/", settings_pages.settings_user_suspend, name="settings_user_suspend"),

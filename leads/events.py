@@ -136,3 +136,15 @@ def call_booked(lead: Lead, *, booking_id: str, start: str | None, actor: User |
 
 def note_added(lead: Lead, *, text: str, actor: User | None = None) -> LeadEvent:
     return _event(lead, Type.NOTE, actor, text=text)
+
+
+def lead_handed_off(lead: Lead, *, reason: str, message_id=None) -> LeadEvent:
+    return _event(lead, Type.HANDOFF, reason=reason, message_id=str(message_id) if message_id else None)
+
+
+def handoff_cleared(lead: Lead, *, actor: User | None) -> LeadEvent:
+    return _event(lead, Type.HANDOFF_CLEARED, actor)
+
+
+def ai_reply_written(lead: Lead, *, message_id, outcome: str, reason: str = "") -> LeadEvent:
+    return _event(lead, Type.AI_REPLY, message_id=str(message_id), outcome=outcome, reason=reason)

@@ -398,6 +398,9 @@ class LeadEvent(CreatedModel):
         ARCHIVED = "archived", "Archived"
         CALL_BOOKED = "call_booked", "Call booked"
         NOTE = "note", "Note"
+        HANDOFF = "handoff", "Handed to a person"
+        HANDOFF_CLEARED = "handoff_cleared", "Hand-off cleared"
+        AI_REPLY = "ai_reply", "Sophie's reply"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_type = models.TextField(choices=Type.choices)

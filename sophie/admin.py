@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from clients.admin_sites import ClientModelAdmin, client_admin
-from sophie.models import Insight, Lesson, Prompt, PromptTemplate, PromptVersion
+from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptVersion
 
 
 @admin.register(Lesson, site=client_admin)
@@ -40,3 +40,22 @@ class InsightAdmin(ClientModelAdmin):
     list_filter = ["insight_type", "severity", "category", "status"]
     search_fields = ["title", "description"]
     raw_id_fields = ["message", "conversation", "dataset", "related_lesson", "reviewed_by"]
+
+
+@admin.register(AiReply, site=client_admin)
+class AiReplyAdmin(ClientModelAdmin):
+    """How each AI message was written: a record, so it is read-only."""
+
+    list_display = ["message", "action", "backend", "model", "regenerated", "reason", "written_at"]
+    list_filter = ["action", "backend", "regenerated"]
+    search_fields = ["reason", "original_text"]
+    readonly_fields = [field.name for field in AiReply._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

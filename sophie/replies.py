@@ -1,26 +1,56 @@
 """What Sophie does when a lead's reply has been stored and matched (campaigns' `inbound_processed`)."""
 
+import logging
 from datetime import datetime
 
 from campaigns.models import Message
 from leads.models import Lead
 from leads.services import lead_sentiment_set, lead_status_change
-from sophie.classify import Classification, classify
+from sophie.classify import COLD, HOT, UNCLEAR, WARM, Classification, classify
+from sophie.llm import backend_get
+from sophie.planning import reply_plan
+
+log = logging.getLogger(__name__)
 
 # A reply's reading never moves a lead back from these: staff or a booking put it there.
 SETTLED = {Lead.ContactStatus.CALL_BOOKED, Lead.ContactStatus.CONVERTED, Lead.ContactStatus.REMOVED}
+NO_ANSWER_INTENTS = {"auto_reply", "opt_out"}  # an out-of-office gets no reply; an opt-out gets silence
 
 
 def reply_received(*, message: Message, at: datetime) -> Classification:
-    """Classifies the reply in this process (no worker needed), keeps the verdict on the message, and —
-    with the dataset's `auto_status_updates` — sets the lead's status and sentiment."""
-    verdict = classify(message.content)
+    """Classifies the reply in this process (no worker needed), keeps the verdict on the message, sets
+    the lead's status and sentiment (with the dataset's `auto_status_updates`), then plans Sophie's answer."""
+    verdict = reply_classify(message.content)
     Message.objects.filter(pk=message.pk).update(classification=verdict.to_dict())
     lead = Lead.objects.select_related("dataset__campaign_settings").get(pk=message.lead_id)
     options = lead.dataset.campaign_settings
-    if options is None or not options.auto_status_updates or verdict.status == "UNCLEAR":
-        return verdict
-    if lead.contact_status not in SETTLED and verdict.status != lead.contact_status:
-        lead_status_change(lead=lead, status=verdict.status, actor=None, reason=f"Reply read as {verdict.intent}")
-    lead_sentiment_set(lead=lead, sentiment=verdict.sentiment.upper())
+    if options is not None and options.auto_status_updates and verdict.status != UNCLEAR:
+        if lead.contact_status not in SETTLED and verdict.status != lead.contact_status:
+            lead_status_change(lead=lead, status=verdict.status, actor=None, reason=f"Reply read as {verdict.intent}")
+        lead_sentiment_set(lead=lead, sentiment=verdict.sentiment.upper())
+    if verdict.intent not in NO_ANSWER_INTENTS:
+        reply_plan(inbound=message, at=at)
     return verdict
+
+
+def reply_classify(text: str) -> Classification:
+    """The offline reading; a model backend may refine status and sentiment of one the rules left UNCLEAR.
+    It never touches an opt-out or a keyword: those are decided before it is asked."""
+    verdict = classify(text)
+    if verdict.opt_out or verdict.status != UNCLEAR:
+        return verdict
+    try:
+        refined = backend_get().refine(text, verdict.to_dict())
+    except Exception:
+        log.exception("Refining a reply's reading failed; the offline reading stands")
+        return verdict
+    if not refined or refined.get("status") not in (HOT, WARM, COLD):
+        return verdict  # a model never removes a lead: removal is the opt-out rules' alone
+    return Classification(
+        opt_out=False,
+        status=refined["status"],
+        intent=verdict.intent,
+        sentiment=refined.get("sentiment") or verdict.sentiment,
+        confidence=verdict.confidence,
+        reason=f"{verdict.reason}; refined by the model",
+    )

@@ -10,7 +10,7 @@ from campaigns import content
 from campaigns.forms import LeadStatusForm, StaffReplyForm
 from campaigns.inbox import conversation_mark_read
 from campaigns.replies import ReplyRefused, reply_timing_note, staff_reply_refusal, staff_reply_send
-from campaigns.selectors import lead_thread
+from campaigns.selectors import lead_planned_reply, lead_thread
 from clients.roles import Action, require
 from leads.models import Lead
 from leads.selectors import lead_for, lead_timeline
@@ -41,6 +41,8 @@ def _lead_page(request, lead: Lead, reply_form: StaffReplyForm, status: int = 20
 def reply_context(lead: Lead, form: StaffReplyForm) -> dict:
     """What the reply box shows: the form, why the lead can't be texted, when a reply would go, its size."""
     return {
+        "planned": lead_planned_reply(lead),
+        "conversation": getattr(lead, "conversation", None),
         "reply_form": form,
         "reply_refusal": staff_reply_refusal(lead=lead),
         "reply_note": reply_timing_note(lead=lead, at=timezone.now()),

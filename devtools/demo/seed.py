@@ -153,6 +153,8 @@ def _tenant_data_create(*, client: Client, owner: User, rep: User, now: datetime
     )
     cs = dataset.campaign_settings
     cs.twilio_number, cs.cal_booking_link = CLIENT_NUMBER, BOOKING_LINK
+    # Sophie answers the simulator within seconds, so the demo shows a conversation without waiting.
+    cs.ai_response_delay_seconds, cs.ai_multiple_messages_wait_seconds = 5, 5
     cs.save()
 
     plans = plans_new(rng, dataset, numbers[:LEAD_COUNT], old_leads[0], now, imported)

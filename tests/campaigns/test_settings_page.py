@@ -235,7 +235,8 @@ def test_it_saves_every_group(alpha, owner, client, dataset):
         "messages_per_hour": 120,
         "messages_per_day": 1000,
         # Replies / AI
-        "ai_response_enabled": False,
+        "ai_mode": "off",
+        "ai_max_messages_per_lead": 4,
         "ai_response_delay_seconds": 5,
         "ai_response_delay_random": True,
         "ai_multiple_messages_wait_seconds": 30,
@@ -276,6 +277,7 @@ def test_it_saves_every_group(alpha, owner, client, dataset):
         "cal_booking_link": "https://cal.com/alpha/survey",
     }
     assert {name: getattr(saved, name) for name in expected} == expected
+    assert saved.ai_response_enabled is False  # the seed's flag follows ai_mode
 
 
 def test_it_gives_a_dataset_its_own_copy_before_saving(alpha, owner, client):

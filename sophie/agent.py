@@ -1,0 +1,154 @@
+"""What Sophie says: one function from a lead to a checked result.
+
+context (live prompt, active lessons, the thread, lead facts, booking link) → LLM backend → guardrails →
+one regeneration told which guardrail failed → else hand-off. Nothing here sends or saves: the caller
+(sophie/writing.py) does, so the agent can be run on any lead (the benchmark does) without side effects.
+"""
+
+from dataclasses import dataclass, field, replace
+
+from campaigns import content
+from campaigns.models import Message
+from clients.access import current_client
+from leads.models import Lead
+from sophie.classify import classify
+from sophie.guardrails import first_failure, guardrails_check
+from sophie.llm import backend_get
+from sophie.llm.base import HANDOFF, SEND, AgentContext, Backend, Draft, LeadFacts, LLMError, Turn
+from sophie.models import Prompt
+from sophie.selectors import lesson_views, lessons_active, prompt_live_for
+
+SHOWN = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNDELIVERED, Message.Status.RECEIVED)
+IN_FLIGHT = (Message.Status.PENDING, Message.Status.SENDING, Message.Status.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    action: str  # send | handoff
+    text: str  # what to send ("" when nothing may go)
+    status: str
+    sentiment: str
+    reason: str
+    lessons_used: tuple[str, ...]
+    attempts: list[dict] = field(default_factory=list)  # each try: text, action, guardrail verdicts, error
+    regenerated: bool = False
+    backend: str = ""
+    model: str = ""
+    prompt: Prompt | None = None
+    answered_up_to: object = None  # the newest lead text this answer read (writing checks nothing came after)
+
+
+def agent_reply(*, lead: Lead, backend: Backend | None = None) -> AgentResult:
+    """Writes the reply to everything the lead said since our last text, checked by every guardrail."""
+    backend = backend or backend_get()
+    context, prompt, newest, previous = context_build(lead=lead)
+    base = {"backend": backend.name, "model": backend.model, "prompt": prompt, "answered_up_to": newest}
+    attempts: list[dict] = []
+    for _ in range(2):  # one regeneration, told which guardrail failed
+        if attempts:
+            context = replace(context, retry_because=attempts[-1]["failed"])
+        try:
+            draft = backend.reply(context)
+        except LLMError as exc:
+            attempts.append({"error": exc.reason, "failed": exc.reason})
+            return _handoff(f"The model gave no usable answer: {exc.reason}", attempts, context, **base)
+        text, failed = _checked(draft, context, previous, attempts)
+        if draft.action == HANDOFF:
+            # A polite line may go with a hand-off, but only if it passes every guardrail too.
+            reason = draft.reason or "The model handed the lead to a person"
+            return _result(HANDOFF, "" if failed else text, draft, reason, attempts, **base)
+        if not failed:
+            return _result(SEND, text, draft, draft.reason, attempts, **base)
+    return _handoff(f"Failed a guardrail twice: {attempts[-1]['failed']}", attempts, context, **base)
+
+
+def _checked(draft: Draft, context: AgentContext, previous: str, attempts: list[dict]) -> tuple[str, str]:
+    """The draft's text in GSM-7 and the first guardrail it fails ("" if none); the attempt is recorded."""
+    text = content.to_gsm7((draft.text or "").strip())
+    verdicts = guardrails_check(text, context=context, previous_text=previous) if text else []
+    failed = first_failure(verdicts)
+    problem = failed.detail if failed else ("" if text or draft.action == HANDOFF else "the reply was empty")
+    attempts.append(
+        {
+            "action": draft.action,
+            "text": text,
+            "guardrails": [{"name": v.name, "passed": v.passed, "detail": v.detail} for v in verdicts],
+            "failed": problem,
+        }
+    )
+    return text, problem
+
+
+def _result(action: str, text: str, draft: Draft, reason: str, attempts: list[dict], **base) -> AgentResult:
+    return AgentResult(
+        action,
+        text,
+        draft.status,
+        draft.sentiment,
+        reason,
+        tuple(draft.lessons_used),
+        attempts,
+        regenerated=len(attempts) > 1,
+        **base,
+    )
+
+
+def context_build(*, lead: Lead) -> tuple[AgentContext, Prompt, object, str]:
+    """The agent's context for this lead, the prompt it came from, the newest lead text it covers, and our
+    previous text (the repeat guardrail compares with it)."""
+    client = current_client()
+    options = lead.dataset.campaign_settings
+    agent_name = (options.agent_name if options else "") or content.DEFAULT_AGENT_NAME
+    booking_link = (options.cal_booking_link if options else "") or ""
+
+    def fill(text: str) -> str:
+        return content.render(
+            text or "", lead=lead, company_name=client.company_name, agent_name=agent_name, booking_link=booking_link
+        )
+
+    prompt = prompt_live_for(dataset=lead.dataset)
+    sections = {name: fill(section.get("content", "")) for name, section in (prompt.prompt_structure or {}).items()}
+    messages = list(
+        Message.objects.filter(lead=lead)
+        .filter(status__in=[*SHOWN, *IN_FLIGHT])
+        .order_by("created_at")
+        .values("direction", "content", "sent_at", "created_at", "id")
+    )
+    thread = tuple(Turn(m["direction"], m["content"], m["sent_at"] or m["created_at"]) for m in messages)
+    last_ours = max((i for i, m in enumerate(messages) if m["direction"] == Message.Direction.OUTBOUND), default=-1)
+    new = [m for m in messages[last_ours + 1 :] if m["direction"] == Message.Direction.INBOUND]
+    previous = messages[last_ours]["content"] if last_ours >= 0 else ""
+    burst = " ".join(m["content"] for m in new)
+    context = AgentContext(
+        prompt=fill(prompt.compiled_prompt),
+        sections=sections,
+        lessons=lesson_views(lessons_active(), fill=fill),
+        thread=thread,
+        new_texts=tuple(m["content"] for m in new),
+        lead=LeadFacts(
+            first_name=(lead.first_name or "").strip() or content.FIRST_NAME_FALLBACK,
+            status=lead.contact_status,
+            postcode=lead.postcode or "",
+            enquiry_month=fill("{enquiry_month}"),
+        ),
+        company_name=client.company_name,
+        agent_name=agent_name,
+        booking_link=booking_link,
+        classification=classify(burst).to_dict() if burst else {},
+    )
+    return context, prompt, (new[-1]["id"] if new else None), previous
+
+
+def _handoff(reason: str, attempts: list[dict], context: AgentContext, **base) -> AgentResult:
+    reading = context.classification or {}
+    return AgentResult(
+        HANDOFF,
+        "",
+        reading.get("status", ""),
+        reading.get("sentiment", ""),
+        reason,
+        (),
+        attempts,
+        regenerated=len(attempts) > 1,
+        **base,
+    )
