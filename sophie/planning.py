@@ -76,22 +76,17 @@ def reply_plan(*, inbound: Message, at: datetime, rng: random.Random | None = No
                 reply_cancel(message=planned, reason=f"Not sent: {silenced}.", at=at)
             return Plan(None, silenced)
         options = lead.dataset.campaign_settings
-        if planned is None:
+        wait = timedelta(seconds=options.ai_multiple_messages_wait_seconds)
+        if planned is not None:
+            due = max(planned.due_at or at, arrived + wait)
+        elif _unsent_reply_withdraw(conversation=conversation, at=at):
+            # Written but not gone yet: this text joins that burst, and one reply answers both.
+            planned, due = _new_reply(conversation, lead), arrived + wait
+        else:
             delay = options.ai_response_delay_seconds
             if options.ai_response_delay_random:
                 delay += (rng or random).randint(0, RANDOM_DELAY_SECONDS)
-            due = arrived + timedelta(seconds=max(0, delay))
-            planned = Message(
-                conversation=conversation,
-                lead=lead,
-                content="",
-                direction=Message.Direction.OUTBOUND,
-                message_type=Message.Type.REPLY,
-                to_number=lead.phone_number,
-                ai_generated=True,
-            )
-        else:
-            due = max(planned.due_at or at, arrived + timedelta(seconds=options.ai_multiple_messages_wait_seconds))
+            planned, due = _new_reply(conversation, lead), arrived + timedelta(seconds=max(0, delay))
         planned.status, planned.content = Message.Status.SCHEDULED, ""  # a stale draft is rewritten
         planned.due_at = reply_due_in_window(options=options, lead=lead, due=due, last_text=arrived)
         planned.save()
@@ -100,6 +95,33 @@ def reply_plan(*, inbound: Message, at: datetime, rng: random.Random | None = No
 
             enqueue(reply_write, str(planned.pk), eta=planned.due_at if planned.due_at > at else None)
     return Plan(planned)
+
+
+def _new_reply(conversation: Conversation, lead: Lead) -> Message:
+    return Message(
+        conversation=conversation,
+        lead=lead,
+        content="",
+        direction=Message.Direction.OUTBOUND,
+        message_type=Message.Type.REPLY,
+        to_number=lead.phone_number,
+        ai_generated=True,
+    )
+
+
+def _unsent_reply_withdraw(*, conversation: Conversation, at: datetime) -> bool:
+    """Cancels Sophie's reply that is written but still waits in the outbox (a claim takes only
+    `pending` rows, so this conditional update and a send can never both win)."""
+    return bool(
+        Message.objects.filter(
+            conversation=conversation, ai_generated=True, sent_by=None, status=Message.Status.PENDING
+        ).update(
+            status=Message.Status.CANCELLED,
+            error_message="Not sent: the lead wrote again before it went; Sophie answers both together.",
+            next_attempt_at=None,
+            updated_at=at,
+        )
+    )
 
 
 def reply_due_in_window(*, options: CampaignSettings, lead: Lead, due: datetime, last_text: datetime) -> datetime:
