@@ -6,17 +6,17 @@ one regeneration told which guardrail failed → else hand-off. Nothing here sen
 """
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from campaigns import content
 from campaigns.models import Message
-from clients.access import current_client
 from leads.models import Lead
 from sophie.classify import classify
 from sophie.guardrails import first_failure, guardrails_check
 from sophie.llm import backend_get
 from sophie.llm.base import HANDOFF, SEND, AgentContext, Backend, Draft, LeadFacts, LLMError, Turn
 from sophie.models import Prompt
-from sophie.selectors import lesson_views, lessons_active, prompt_live_for
+from sophie.selectors import agent_inputs
 
 SHOWN = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNDELIVERED, Message.Status.RECEIVED)
 IN_FLIGHT = (Message.Status.PENDING, Message.Status.SENDING, Message.Status.UNKNOWN)
@@ -38,10 +38,10 @@ class AgentResult:
     answered_up_to: object = None  # the newest lead text this answer read (writing checks nothing came after)
 
 
-def agent_reply(*, lead: Lead, backend: Backend | None = None) -> AgentResult:
+def agent_reply(*, lead: Lead, at: datetime, backend: Backend | None = None) -> AgentResult:
     """Writes the reply to everything the lead said since our last text, checked by every guardrail."""
     backend = backend or backend_get()
-    context, prompt, newest, previous = context_build(lead=lead)
+    context, prompt, newest, previous = context_build(lead=lead, at=at)
     base = {"backend": backend.name, "model": backend.model, "prompt": prompt, "answered_up_to": newest}
     attempts: list[dict] = []
     for _ in range(2):  # one regeneration, told which guardrail failed
@@ -93,50 +93,38 @@ def _result(action: str, text: str, draft: Draft, reason: str, attempts: list[di
     )
 
 
-def context_build(*, lead: Lead) -> tuple[AgentContext, Prompt, object, str]:
+def context_build(*, lead: Lead, at: datetime) -> tuple[AgentContext, Prompt, object, str]:
     """The agent's context for this lead, the prompt it came from, the newest lead text it covers, and our
     previous text (the repeat guardrail compares with it)."""
-    client = current_client()
-    options = lead.dataset.campaign_settings
-    agent_name = (options.agent_name if options else "") or content.DEFAULT_AGENT_NAME
-    booking_link = (options.cal_booking_link if options else "") or ""
-
-    def fill(text: str) -> str:
-        return content.render(
-            text or "", lead=lead, company_name=client.company_name, agent_name=agent_name, booking_link=booking_link
-        )
-
-    prompt = prompt_live_for(dataset=lead.dataset)
-    sections = {name: fill(section.get("content", "")) for name, section in (prompt.prompt_structure or {}).items()}
+    inputs = agent_inputs(dataset=lead.dataset, at=at)
     messages = list(
-        Message.objects.filter(lead=lead)
-        .filter(status__in=[*SHOWN, *IN_FLIGHT])
+        Message.objects.filter(lead=lead, status__in=[*SHOWN, *IN_FLIGHT])
         .order_by("created_at")
         .values("direction", "content", "sent_at", "created_at", "id")
     )
     thread = tuple(Turn(m["direction"], m["content"], m["sent_at"] or m["created_at"]) for m in messages)
     last_ours = max((i for i, m in enumerate(messages) if m["direction"] == Message.Direction.OUTBOUND), default=-1)
     new = [m for m in messages[last_ours + 1 :] if m["direction"] == Message.Direction.INBOUND]
-    previous = messages[last_ours]["content"] if last_ours >= 0 else ""
     burst = " ".join(m["content"] for m in new)
     context = AgentContext(
-        prompt=fill(prompt.compiled_prompt),
-        sections=sections,
-        lessons=lesson_views(lessons_active(), fill=fill),
+        prompt=inputs.text,
+        sections=inputs.sections,
+        lessons=inputs.lessons,
         thread=thread,
         new_texts=tuple(m["content"] for m in new),
         lead=LeadFacts(
             first_name=(lead.first_name or "").strip() or content.FIRST_NAME_FALLBACK,
             status=lead.contact_status,
             postcode=lead.postcode or "",
-            enquiry_month=fill("{enquiry_month}"),
+            enquiry_month=content.render("{enquiry_month}", lead=lead, company_name=""),
         ),
-        company_name=client.company_name,
-        agent_name=agent_name,
-        booking_link=booking_link,
+        company_name=inputs.values.company_name,
+        agent_name=inputs.values.agent_name,
+        booking_link=inputs.values.booking_link,
         classification=classify(burst).to_dict() if burst else {},
     )
-    return context, prompt, (new[-1]["id"] if new else None), previous
+    previous = messages[last_ours]["content"] if last_ours >= 0 else ""
+    return context, inputs.prompt, (new[-1]["id"] if new else None), previous
 
 
 def _handoff(reason: str, attempts: list[dict], context: AgentContext, **base) -> AgentResult:

@@ -31,7 +31,7 @@ def reply_write(*, message_id, at: datetime, backend: Backend | None = None) -> 
     if silenced:
         reply_cancel(message=leased, reason=f"Not sent: {silenced}.", at=at)
         return "silenced"
-    result = agent_reply(lead=lead, backend=backend)
+    result = agent_reply(lead=lead, at=at, backend=backend)
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)
         if message.status != Message.Status.SCHEDULED or message.due_at != leased.due_at:

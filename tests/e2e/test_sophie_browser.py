@@ -1,0 +1,77 @@
+"""The simulator loop with Sophie, in a browser: the lead asks the price, asks whether she is a robot, and asks
+for a call; Sophie answers each within the planned delay (0 here), honestly, and the lead turns HOT with the
+booking link in the last answer. Tasks run eagerly in the server thread, as a worker would run them."""
+
+import re
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from clients.models import User
+from dbr.celery import app
+from leads.models import Lead
+from tests.campaigns.helpers import campaign_dataset
+from tests.campaigns.test_simulator import texted
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.slow
+BOOKING_LINK = "https://cal.com/alpha-solar/survey"
+
+
+@pytest.fixture
+def sophie_site(live_url, tenants, settings):
+    base = live_url("alpha")
+    settings.DBR_SMS_BACKEND, settings.TWILIO_AUTH_TOKEN, settings.DBR_LLM_BACKEND = "simulator", None, "rules"
+    settings.DBR_PUBLIC_PORT = int(base.rsplit(":", 1)[1])
+    alpha = tenants["alpha"]
+    with schema_context("public"):
+        User.objects.create_user(
+            "owner@alpha.example", PASSWORD, client=alpha, role="company_owner", first_name="Olive"
+        )
+    connection.set_tenant(alpha)
+    dataset = campaign_dataset(
+        name="Solar 2024", leads=1, ai_response_delay_seconds=0, ai_multiple_messages_wait_seconds=0,
+        cal_booking_link=BOOKING_LINK,
+    )  # fmt: skip
+    lead = dataset.leads.get()
+    Lead.objects.filter(pk=lead.pk).update(first_name="Gareth", last_name="Evans", contact_status="CONTACTED_1")
+    texted(lead, "Hi Gareth, it's Sophie at Alpha Solar Ltd. Is solar still on your list? Reply STOP to opt out")
+    app.conf.task_always_eager = True
+    yield base, lead
+    app.conf.task_always_eager = False
+
+
+def _say(page, text: str) -> None:
+    page.get_by_label("Reply as the lead").fill(text)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_label("Reply as the lead")).to_have_value("")
+
+
+def test_sophie_answers_the_price_the_robot_question_and_the_call_request(sophie_site, page):
+    base, lead = sophie_site
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill("owner@alpha.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.goto(f"{base}/simulator/{lead.pk}/")
+    phone = page.get_by_role("log", name="Texts")
+    received = phone.locator(".sms.theirs")
+    expect(received).to_have_count(1)
+
+    _say(page, "yes how much is it")
+    expect(received).to_have_count(2, timeout=15_000)
+    expect(received.nth(1)).to_contain_text(re.compile("call|roof", re.IGNORECASE))
+
+    _say(page, "is this a robot?")
+    expect(received).to_have_count(3, timeout=15_000)
+    expect(received.nth(2)).to_contain_text("automated assistant")
+
+    _say(page, "can someone ring me tomorrow")
+    expect(received).to_have_count(4, timeout=15_000)
+    expect(received.nth(3)).to_contain_text(BOOKING_LINK)
+
+    page.get_by_role("link", name="Open the lead page").click()
+    expect(page.get_by_role("heading", name=re.compile("Gareth Evans"))).to_contain_text("Hot")
+    page.screenshot(path="/tmp/sophie-loop-lead-page.png", full_page=True)
