@@ -7,7 +7,6 @@ makes a draft; going live and rolling back flip `is_live` in one transaction; ev
 PromptVersion row.
 """
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -354,8 +353,3 @@ def prompt_rollback(*, to: Prompt, actor: User | None, at: datetime, reason: str
         at=at,
     )
     return target
-
-
-def prompt_history(prompt: Prompt) -> Iterable[PromptVersion]:
-    """Every change recorded for the chain `prompt` belongs to, newest first."""
-    return PromptVersion.objects.filter(prompt__in=_chain(prompt.dataset_id)).order_by("-created_at", "-version_number")

@@ -351,3 +351,31 @@ def test_the_agent_reads_the_live_prompt_and_active_lessons_with_merge_fields_fi
     assert [v.id for v in inputs.lessons] == [str(lesson.pk) for lesson in lessons_active()]
     assert [v.priority for v in inputs.lessons] == sorted((v.priority for v in inputs.lessons), reverse=True)
     assert not any("{company_name}" in (v.description + v.correct_response) for v in inputs.lessons)
+
+
+HOST = {"HTTP_HOST": "alpha.localhost"}
+ADMIN = "/admin/sophie/prompt/"
+
+
+def test_the_admin_shows_versions_read_only_and_its_actions_call_the_services(fresh_default, owner, client):
+    draft = prompt_draft_create(
+        base=fresh_default, structure=_edited(fresh_default, "tone", "Admin"), actor=owner, at=AT, summary="d"
+    )
+    client.force_login(owner)
+
+    assert client.get(ADMIN, **HOST).status_code == 200
+    assert client.get(ADMIN + "add/", **HOST).status_code == 403
+    client.post(f"{ADMIN}{draft.pk}/change/", {"name": "edited", "compiled_prompt": "x"}, **HOST)
+    assert Prompt.objects.get(pk=draft.pk).compiled_prompt == draft.compiled_prompt
+    assert client.get("/admin/sophie/promptversion/add/", **HOST).status_code == 403
+
+    made = client.post(ADMIN, {"action": "make_live", "_selected_action": [draft.pk]}, follow=True, **HOST)
+
+    assert f"v{draft.version} is now live for the client default" in made.content.decode()
+    assert prompt_live_for(dataset=None) == draft
+    back = client.post(ADMIN, {"action": "roll_back", "_selected_action": [fresh_default.pk]}, follow=True, **HOST)
+    assert "v1.0 is now live" in back.content.decode() and prompt_live_for(dataset=None) == fresh_default
+    refused = client.post(ADMIN, {"action": "roll_back", "_selected_action": [draft.pk]}, follow=True, **HOST)
+    assert "earlier version" in refused.content.decode() and prompt_live_for(dataset=None) == fresh_default
+    record = PromptVersion.objects.filter(prompt=fresh_default).latest("created_at")
+    assert (record.changes["type"], record.created_by) == ("rolled_back", owner)
