@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from clients.admin_sites import ClientModelAdmin, client_admin
+from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, client_admin
+from clients.roles import Action, can
 from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptVersion
+from sophie.prompts import PromptRefused, prompt_go_live, prompt_rollback
 
 
 @admin.register(Lesson, site=client_admin)
@@ -21,17 +24,65 @@ class PromptTemplateAdmin(ClientModelAdmin):
 class PromptVersionInline(admin.TabularInline):
     model = PromptVersion
     extra = 0
-    fields = ["version", "version_number", "changes_summary", "created_by_type", "created_at"]
+    fields = ["version", "version_number", "changes_summary", "created_by_type", "created_by", "created_at"]
     readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Prompt, site=client_admin)
 class PromptAdmin(ClientModelAdmin):
+    """Rows are versions and never edited here (docs/prompts.md): the two actions call the services."""
+
     list_display = ["name", "version", "status", "is_live", "dataset", "deployed_at"]
     list_filter = ["status", "is_live", "created_from"]
     search_fields = ["name", "description", "compiled_prompt"]
-    raw_id_fields = ["dataset", "template", "copied_from_prompt", "previous_version", "deployed_by"]
     inlines = [PromptVersionInline]
+    actions = ["make_live", "roll_back"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_edit_prompts_permission(self, request) -> bool:
+        return client_admin.has_permission(request) and can(request.user, Action.EDIT_PROMPTS)
+
+    @admin.action(description="Make live", permissions=["edit_prompts"])
+    def make_live(self, request, queryset) -> None:
+        self._each(request, queryset, lambda prompt, at: prompt_go_live(prompt=prompt, actor=request.user, at=at))
+
+    @admin.action(description="Roll back to this version", permissions=["edit_prompts"])
+    def roll_back(self, request, queryset) -> None:
+        self._each(request, queryset, lambda prompt, at: prompt_rollback(to=prompt, actor=request.user, at=at))
+
+    def _each(self, request, queryset, change) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one version.", messages.WARNING)
+            return
+        try:
+            prompt = change(queryset.get(), timezone.now())
+        except PromptRefused as refused:
+            self.message_user(request, str(refused), messages.WARNING)
+            return
+        where = prompt.dataset.name if prompt.dataset_id else "the client default"
+        self.message_user(request, f"{prompt.name} v{prompt.version} is now live for {where}.", messages.SUCCESS)
+
+
+@admin.register(PromptVersion, site=client_admin)
+class PromptVersionAdmin(ReadOnlyClientModelAdmin):
+    list_display = ["prompt", "version", "changes_summary", "created_by_type", "created_at"]
+    list_filter = ["created_by_type"]
+    search_fields = ["changes_summary"]
 
 
 @admin.register(Insight, site=client_admin)
@@ -43,19 +94,9 @@ class InsightAdmin(ClientModelAdmin):
 
 
 @admin.register(AiReply, site=client_admin)
-class AiReplyAdmin(ClientModelAdmin):
+class AiReplyAdmin(ReadOnlyClientModelAdmin):
     """How each AI message was written: a record, so it is read-only."""
 
     list_display = ["message", "action", "backend", "model", "regenerated", "reason", "written_at"]
     list_filter = ["action", "backend", "regenerated"]
     search_fields = ["reason", "original_text"]
-    readonly_fields = [field.name for field in AiReply._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,3 +1,5 @@
+import copy
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -118,8 +120,12 @@ class PromptTemplate(TimestampedModel):
         return self.name
 
 
+class PromptImmutable(Exception):
+    """Someone tried to change the text of a live or archived prompt row (docs/prompts.md)."""
+
+
 class Prompt(TimestampedModel):
-    """A versioned system prompt for Sophie (seed `prompts`)."""
+    """One version of a system prompt for Sophie (seed `prompts`); services in sophie/prompts.py write them."""
 
     class CreatedFrom(models.TextChoices):
         WIZARD = "wizard", "Wizard"
@@ -200,6 +206,28 @@ class Prompt(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        # What was read, so save() can refuse to rewrite a published version's text.
+        row._loaded = row._text_state()
+        return row
+
+    def _text_state(self) -> tuple:
+        # A deep copy: editing the loaded dict in place must still count as a change.
+        fields = self.__dict__
+        return (fields.get("status"), copy.deepcopy(fields.get("prompt_structure")), fields.get("compiled_prompt"))
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded", None)
+        published = loaded and loaded[0] in (self.Status.LIVE, self.Status.ARCHIVED)
+        if published and (self.prompt_structure, self.compiled_prompt) != loaded[1:]:
+            raise PromptImmutable(
+                f"{self.name} v{self.version} is {loaded[0]}: its text never changes. Make a new draft from it."
+            )
+        super().save(*args, **kwargs)
+        self._loaded = self._text_state()
 
 
 class PromptVersion(CreatedModel):

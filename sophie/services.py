@@ -1,17 +1,21 @@
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from sophie.defaults import DEFAULT_LESSONS, SYSTEM_TEMPLATES
 from sophie.models import Lesson, PromptTemplate
+from sophie.prompts import prompt_default_create, template_for_client
 
 
 def seed_client_defaults(sender, tenant, **kwargs) -> None:
-    """post_schema_sync: system prompt templates and the default never-rules for a new client."""
+    """post_schema_sync: system prompt templates, the default never-rules and the live client-default
+    prompt for a new client (a signal handler is the outermost layer, so it reads the clock)."""
     if tenant.schema_name == "public":
         return
     with schema_context(tenant.schema_name):
         system_templates_sync()
         default_lessons_seed()
+        prompt_default_create(template=template_for_client(tenant), at=timezone.now())
 
 
 @transaction.atomic

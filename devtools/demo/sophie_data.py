@@ -7,21 +7,13 @@ from devtools.demo.greenstar import BOOKING_LINK, COMPANY
 from devtools.demo.plans import Plan
 from devtools.demo.replies import INTENT_BY_KEY, PRICE_ANSWER, C
 from leads.models import Dataset
-from sophie.models import Insight, Lesson, Prompt, PromptTemplate, PromptVersion
+from sophie.models import Insight, Lesson, Prompt, PromptTemplate
+from sophie.prompts import prompt_for_dataset_create, prompt_go_live
 
 COMPANY_KNOWLEDGE = (
     "About {company_name}: a Leeds installer of solar panels, batteries and EV chargers across Yorkshire since "
     "2014; MCS certified. Surveys are in person and carry no obligation."
 )
-
-
-SECTION_ORDER = ["context", "goal", "tone", "knowledge", "objections", "boundaries"]
-
-
-def _compile(structure: dict) -> str:
-    # jsonb does not keep key order, so the sections are joined in the seed's order.
-    names = [n for n in SECTION_ORDER if n in structure] + [n for n in structure if n not in SECTION_ORDER]
-    return "\n\n".join(f"## {name.title()}\n{structure[name]['content']}" for name in names)
 
 
 def sophie_data_create(dataset: Dataset, owner: User, plans: list[Plan], now: datetime, start: datetime) -> dict:
@@ -30,13 +22,13 @@ def sophie_data_create(dataset: Dataset, owner: User, plans: list[Plan], now: da
     structure["knowledge"]["content"] += "\n" + COMPANY_KNOWLEDGE
     lessons = _lessons_create(owner)
     deployed = start - timedelta(days=1, hours=-5)
-    prompt = Prompt.objects.create(
+    # The product's own path: a draft from the template, then made live.
+    draft = prompt_for_dataset_create(
+        dataset=dataset,
+        template=template,
+        structure=structure,
         name="Greenstar old-database prompt",
         description="From the old-database template, with what we sell.",
-        prompt_structure=structure,
-        compiled_prompt=_compile(structure),
-        created_from=Prompt.CreatedFrom.TEMPLATE,
-        template=template,
         wizard_answers={
             **(template.default_wizard_answers or {}),
             "company_name": COMPANY,
@@ -44,35 +36,13 @@ def sophie_data_create(dataset: Dataset, owner: User, plans: list[Plan], now: da
             "booking_link": BOOKING_LINK,
             "products": ["solar panels", "batteries", "EV chargers"],
         },
-        applied_lessons=[lesson.pk for lesson in Lesson.objects.filter(status=Lesson.Status.ACTIVE)],
-        lessons_count=Lesson.objects.filter(status=Lesson.Status.ACTIVE).count(),
-        version="1.0",
-        version_number=1,
-        status=Prompt.Status.LIVE,
-        is_live=True,
-        deployed_at=deployed,
-        deployed_by=owner,
-        changes_summary="First version, from the system template.",
-        conversations_count=sum(1 for p in plans if p.sends),
+        actor=owner,
+        at=deployed,
+        summary="Created from 'Solar reactivation - old database'; added what Greenstar sells.",
     )
-    PromptTemplate.objects.filter(pk=template.pk).update(times_used=template.times_used + 1)
-    PromptVersion.objects.create(
-        prompt=prompt,
-        version="1.0",
-        version_number=1,
-        created_by=owner,
-        created_by_type=PromptVersion.CreatedByType.USER,
-        created_at=deployed,
-        changes={
-            "type": "created_from_template",
-            "template_id": str(template.pk),
-            "template_category": template.category,
-            "sections_changed": ["knowledge"],
-            "after": {"knowledge": COMPANY_KNOWLEDGE},
-        },
-        changes_summary="Created from 'Solar reactivation - old database'; added what Greenstar sells.",
-    )
-    Prompt.objects.filter(pk=prompt.pk).update(created_at=deployed)
+    prompt = prompt_go_live(prompt=draft, actor=owner, at=deployed)
+    # A measured figure, not part of the version's text.
+    Prompt.objects.filter(pk=prompt.pk).update(conversations_count=sum(1 for p in plans if p.sends))
     insights = _insights_create(dataset, plans, lessons["price"], now)
     return {"prompts": 1, "lessons": len(lessons), "insights": insights}
 

@@ -99,7 +99,8 @@ def test_it_creates_the_client_its_users_and_200_fiction_range_leads(greenstar):
         settings = dataset.campaign_settings
         assert not settings.is_template and settings.cal_booking_link.startswith("https://cal.com/greenstar/")
         assert settings.twilio_number == client.twilio_phone_number
-        prompt = Prompt.objects.get(is_live=True)
+        prompt = Prompt.objects.get(is_live=True, dataset=dataset)
+        assert Prompt.objects.filter(is_live=True, dataset=None).count() == 1  # the client default
         assert prompt.status == Prompt.Status.LIVE and prompt.template.category == "solar_dbr_old"
         assert prompt.compiled_prompt.startswith("## Context") and prompt.deployed_at
         assert PromptVersion.objects.filter(prompt=prompt, version="1.0").exists()
