@@ -229,6 +229,12 @@ def check_emoji(text: str, context: AgentContext, previous_text: str = "") -> Ve
     return _ok("emoji")
 
 
+def _room(encoding: str) -> str:
+    if encoding == "GSM-7":
+        return "306 plain characters"
+    return "134 characters while it has a character outside GSM-7, 306 without"
+
+
 def check_segments(text: str, context: AgentContext, previous_text: str = "") -> Verdict:
     plain = _plain(text).strip()
     if not plain:
@@ -238,7 +244,7 @@ def check_segments(text: str, context: AgentContext, previous_text: str = "") ->
         return _fail(
             "segments",
             f"The text is {counted.segments} SMS segments ({counted.characters} {counted.encoding} characters); "
-            f"shorten it to at most {MAX_SEGMENTS} segments (306 plain characters).",
+            f"shorten it to at most {MAX_SEGMENTS} segments ({_room(counted.encoding)}).",
         )
     return _ok("segments")
 
