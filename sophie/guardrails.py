@@ -124,7 +124,10 @@ def _rules(context: AgentContext) -> _Rules:
     last = _last
     if last is not None and last[0] is context.lessons:
         return last[1]
-    rules = _compile(context.lessons)
+    try:
+        rules = _compile(context.lessons)
+    except TypeError:  # a list of lessons, or a lesson with list tags, cannot be a cache key
+        rules = _compile.__wrapped__(context.lessons)
     _last = (context.lessons, rules)
     return rules
 

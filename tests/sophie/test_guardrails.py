@@ -37,7 +37,7 @@ def context(*, lessons=LESSONS, new_texts=("Yes, still interested",), booking_li
     return AgentContext(
         prompt="",
         sections={"knowledge": knowledge},
-        lessons=tuple(lessons),
+        lessons=lessons,
         thread=(),
         new_texts=tuple(new_texts),
         lead=LeadFacts(first_name="Sarah", status="WARM"),
@@ -292,6 +292,14 @@ def test_it_follows_a_change_in_the_lessons():
     assert check("blacklist", "A quick survey").passed
     more = (*LESSONS, lesson("blacklist_word", "survey"))
     assert not check("blacklist", "A quick survey", lessons=more).passed
+
+
+def test_it_accepts_lessons_in_a_list_with_list_tags():
+    lessons = [
+        LessonView(id="1", lesson_type="never_rule", title="No promises", description="No 'promise'.", tags=["price"])
+    ]
+    verdicts = guardrails_check("I promise it's £5", context=context(lessons=lessons))
+    assert [verdict.name for verdict in verdicts if not verdict.passed] == ["never_rules", "price_promise"]
 
 
 def test_it_checks_a_text_in_microseconds():
