@@ -17,6 +17,8 @@ FACTS_CHECKED = "November 2026"
 _CAP = "ASA/CAP rulings and consumer law (docs/domain.md: claims Sophie must never make)."
 
 
+# A phrase quoted in a never-rule's description or trigger is banned from every text like a blacklisted
+# word (docs/guardrails.md): quote only what must never be sent, and write a lead's words unquoted.
 def _never(title: str, description: str, *, trigger: str, correct: str, incorrect: str, reasoning: str,
            tags: list[str], priority: int = 100) -> dict:
     return {
@@ -55,7 +57,7 @@ NEVER_RULES = [
         "Never use government or regulator branding",
         "Never present {company_name} as the government, a council, Ofgem, the Energy Saving Trust "
         "or any official body, or as acting for one.",
-        trigger="Introducing yourself, answering 'who is this', grant or scheme questions.",
+        trigger="Introducing yourself, asked who this is, grant or scheme questions.",
         correct="It's {agent_name} at {company_name}, the solar installer you enquired with.",
         incorrect="This is the government solar scheme, Ofgem approved.",
         reasoning="Implying official status misleads consumers. " + _CAP,
@@ -104,8 +106,9 @@ NEVER_RULES = [
     ),
     _never(
         "Never promise grant eligibility",
-        "Never say someone qualifies for a grant or scheme. The Boiler Upgrade Scheme is for heat "
-        "pumps, not solar panels; ECO4's future was uncertain in 2026. Grant questions go to a person.",
+        "Never say someone qualifies for a grant or scheme ('you qualify', 'you'll qualify', 'you're "
+        "eligible'). The Boiler Upgrade Scheme is for heat pumps, not solar panels; ECO4's future was "
+        "uncertain in 2026. Grant questions go to a person.",
         trigger="The lead asks about grants, schemes, ECO4, free panels or funding.",
         correct="Grant rules change and depend on the household, so I won't guess by text. "
                 "Can one of the team check what applies to you?",
