@@ -19,6 +19,8 @@ STATUSES = (HOT, WARM, COLD, REMOVED, UNCLEAR)
 POSITIVE, NEUTRAL, NEGATIVE = "positive", "neutral", "negative"
 SENTIMENTS = (POSITIVE, NEUTRAL, NEGATIVE)
 MIN_CONFIDENCE = 0.5
+# The reason of a reply with no cue at all ("ok", "??"): nothing to weigh, so one clarifying question, not a person.
+NO_RULE_MATCHED = "no rule matched"
 CONFLICT_PENALTY = 0.15
 
 # intent -> (lead status, sentiment)
@@ -373,14 +375,23 @@ def _opt_out(text: str) -> Classification | None:
 def _no_intent(text: str) -> Classification:
     """Nothing matched: an acknowledgement, an emoji or something the rules do not know; an emoji gives the mood."""
     if _POSITIVE_EMOJI.search(text):
-        return _result("ambiguous", 0.3, "no rule matched", sentiment=POSITIVE)
+        return _result("ambiguous", 0.3, NO_RULE_MATCHED, sentiment=POSITIVE)
     if _NEGATIVE_EMOJI.search(text):
-        return _result("ambiguous", 0.3, "no rule matched", sentiment=NEGATIVE)
-    return _result("ambiguous", 0.3, "no rule matched")
+        return _result("ambiguous", 0.3, NO_RULE_MATCHED, sentiment=NEGATIVE)
+    return _result("ambiguous", 0.3, NO_RULE_MATCHED)
+
+
+def _words(text: str) -> str:
+    return _SLANG_WORDS.sub(lambda match: _SLANG[match.group(1)], optout.normalise(text))
+
+
+def says_yes(text: str) -> bool:
+    """The reply opens with a yes ("yes how much is it"), whatever intent won."""
+    return bool(_CUES["yes"](_words(text)))
 
 
 def _by_intent(text: str) -> Classification:
-    words = _SLANG_WORDS.sub(lambda match: _SLANG[match.group(1)], optout.normalise(text))
+    words = _words(text)
     matched = [rule for rule in _PRECEDENCE if _CUES[rule[0]](words)]
     if not matched:
         return _no_intent(text)
