@@ -34,15 +34,18 @@ def reply_write(*, message_id, at: datetime, backend: Backend | None = None) -> 
     result = agent_reply(lead=lead, at=at, backend=backend)
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)
+        if message.status == Message.Status.CANCELLED:
+            return "cancelled"  # an opt-out, staff or a switch-off meanwhile
         if message.status != Message.Status.SCHEDULED or message.due_at != leased.due_at:
             return "moved"  # the lead wrote again (or staff acted) meanwhile: the new plan stands
-        if _newer_text_exists(message, result):
-            _rewrite_soon(message=message, lead=lead, at=at)
-            return "moved"
+        lead.refresh_from_db()
         silenced = silence_reason(lead=lead, at=at)  # e.g. STOP arrived while the model was writing
         if silenced:
             reply_cancel(message=message, reason=f"Not sent: {silenced}.", at=at)
             return "silenced"
+        if _newer_text_exists(message, result):
+            _rewrite_soon(message=message, lead=lead, at=at)
+            return "moved"
         word = _apply(message=message, lead=lead, result=result, at=at)
         _record(message=message, result=result, at=at)
     return word

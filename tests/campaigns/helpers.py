@@ -35,3 +35,13 @@ def text_received(from_: str, body: str, *, at, to: str = NUMBER):
     params = {"MessageSid": f"SM{next(_sids):032d}", "From": from_, "To": to, "Body": body}
     row, _ = inbound_store(params=params, at=at)
     return inbound_process(inbound_id=row.pk, at=at)
+
+
+def text_via_webhook(from_: str, body: str, *, at, to: str = NUMBER):
+    """As `text_received`, with the webhook's own step first: an exact opt-out keyword applied at once."""
+    from campaigns.inbound import inbound_keyword_apply, inbound_process, inbound_store
+
+    params = {"MessageSid": f"SM{next(_sids):032d}", "From": from_, "To": to, "Body": body}
+    row, _ = inbound_store(params=params, at=at)
+    inbound_keyword_apply(inbound=row, at=at)
+    return inbound_process(inbound_id=row.pk, at=at)

@@ -13,7 +13,7 @@ from campaigns.schedule import in_quiet_hours
 from clients.models import Client
 from leads.models import CampaignSettings, Dataset, Lead
 from sophie.planning import reply_due_in_window, silence_reason
-from tests.campaigns.helpers import campaign_dataset, text_received
+from tests.campaigns.helpers import campaign_dataset, text_received, text_via_webhook
 
 # A Tuesday in winter (UTC = London): 10:00 is inside the default window, 22:30 in quiet hours.
 TUESDAY = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -78,7 +78,8 @@ def test_it_adds_a_random_delay_when_asked(alpha, django_capture_on_commit_callb
 def test_it_plans_nothing_for_an_auto_reply(alpha, django_capture_on_commit_callbacks):
     lead = _lead()
 
-    _texted(lead, "I'm driving right now, I'll get back to you", TUESDAY, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        text_received(lead.phone_number, "Out of office: back Monday", at=TUESDAY)
 
     assert _planned(lead) == []
 
@@ -153,7 +154,8 @@ def test_an_opt_out_cancels_the_planned_reply(alpha, django_capture_on_commit_ca
     lead = _lead()
     _texted(lead, "yes please", TUESDAY, django_capture_on_commit_callbacks)
 
-    _texted(lead, "STOP", TUESDAY + timedelta(seconds=20), django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        text_via_webhook(lead.phone_number, "STOP", at=TUESDAY + timedelta(seconds=20))
 
     assert _planned(lead) == []
     assert Message.objects.filter(lead=lead, status="cancelled", ai_generated=True).count() == 1

@@ -13,7 +13,7 @@ from sophie.llm.base import AgentContext, Draft, LLMError
 from sophie.models import AiReply
 from sophie.review import ReviewRefused, draft_discard, draft_send, handoff_clear
 from sophie.writing import reply_write
-from tests.campaigns.helpers import campaign_dataset, text_received
+from tests.campaigns.helpers import campaign_dataset, text_received, text_via_webhook
 
 TUESDAY = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -160,7 +160,11 @@ def test_a_model_failure_hands_off_with_the_reason(alpha, failure, django_captur
 def test_a_hand_off_silences_sophie_until_staff_clear_it(alpha, owner, django_capture_on_commit_callbacks):
     lead = _lead()
     planned = _texted(lead, "can I speak to a real person", django_capture_on_commit_callbacks)
-    polite = Draft("handoff", "Of course, I'll ask one of the team to call you.", reason="asked for a person")
+    polite = Draft(
+        "handoff",
+        "Of course. I'm an automated assistant, so I'll ask one of the team to call you.",
+        reason="asked for a person",
+    )
 
     assert reply_write(message_id=planned.pk, at=TUESDAY, backend=Scripted(polite)) == "handoff"
     planned.refresh_from_db()
@@ -181,13 +185,13 @@ def test_a_stop_while_the_model_writes_cancels_the_reply(alpha, django_capture_o
     planned = _texted(lead, "yes please", django_capture_on_commit_callbacks)
 
     def lead_says_stop():
-        text_received(lead.phone_number, "STOP", at=TUESDAY)
+        text_via_webhook(lead.phone_number, "STOP", at=TUESDAY)
 
     backend = Scripted(Draft("send", "Great. Would a quick call help?"), on_call=lead_says_stop)
     word = reply_write(message_id=planned.pk, at=TUESDAY, backend=backend)
 
     planned.refresh_from_db()
-    assert word == "silenced" and planned.status == "cancelled"
+    assert word == "cancelled" and planned.status == "cancelled" and "opted out" in planned.error_message
 
 
 def test_a_text_while_the_model_writes_gets_it_rewritten(alpha, django_capture_on_commit_callbacks):
