@@ -55,6 +55,7 @@ def test_sophie_answers_the_price_the_robot_question_and_the_call_request(sophie
     page.get_by_label("Email").fill("owner@alpha.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     page.goto(f"{base}/simulator/{lead.pk}/")
     phone = page.get_by_role("log", name="Texts")
     received = phone.locator(".sms.theirs")
