@@ -171,6 +171,8 @@ def test_it_asks_to_check_back_in_the_month_the_lead_means():
     assert christmas.text == "No problem, Sarah. OK if I check back in January?"
     assert (christmas.status, christmas.reason) == ("WARM", "rules: later: check back in January 2027")
     assert _reply("maybe in the spring").text.endswith("check back in March?")
+    assert _reply("after xmas").text.endswith("check back in January?")
+    assert _reply("not until after June").text.endswith("check back in July?")
     assert _reply("busy at the moment, try me again in a couple of months").text.endswith("check back in January?")
     assert _reply("not right now").text.endswith("check back in February?")  # three months on
 
@@ -220,6 +222,12 @@ def test_it_says_honestly_that_it_is_automated_when_asked_if_it_is_a_bot():
         assert draft.action == "send"
         assert draft.text.startswith("I'm an automated assistant for Alpha Solar Ltd.")
         assert "one of the team" in draft.text
+
+
+def test_a_no_that_calls_us_a_bot_is_still_a_no():
+    draft = _reply("no thanks, you're just a bot")
+    assert draft.text == "I'm an automated assistant for Alpha Solar Ltd. Understood, I'll close your file."
+    assert draft.status == "COLD"
 
 
 def test_it_hands_off_politely_when_the_lead_asks_for_a_person():
