@@ -390,6 +390,11 @@ def says_yes(text: str) -> bool:
     return bool(_CUES["yes"](_words(text)))
 
 
+def says_no(text: str) -> bool:
+    """The reply holds a refusal ("no thanks, you're just a bot"), whatever intent won."""
+    return bool(_CUES["decline"](_words(text)) or _CUES["sarcasm"](_words(text)))
+
+
 def _by_intent(text: str) -> Classification:
     words = _words(text)
     matched = [rule for rule in _PRECEDENCE if _CUES[rule[0]](words)]

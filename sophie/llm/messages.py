@@ -76,7 +76,7 @@ def refine_turns(text: str) -> list[dict]:
 
 _LESSON_HEADINGS = (
     ("never_rule", "Never rules (hard limits):"),
-    ("blacklist_word", ""),  # one line, below
+    ("blacklist_word", ""),  # the words with what to write instead, below
     ("objection_handling", "How to handle these situations:"),
     ("example_good", "Good examples to follow:"),
     ("example_bad", "Bad examples, never write like this:"),
@@ -95,8 +95,8 @@ def _lessons_text(lessons: tuple[LessonView, ...]) -> str:
         if not group:
             continue
         if lesson_type == "blacklist_word":
-            words = ", ".join(f'"{lesson.title}"' for lesson in group)
-            blocks.append(f"Never write these words or phrases, in any case and even in a harmless sense: {words}.")
+            lines = [_blacklist_line(lesson) for lesson in group]
+            blocks.append("\n".join([_BLACKLIST_HEADING, *lines]))
             continue
         blocks.append("\n".join([heading, *(_lesson_line(lesson) for lesson in group)]))
     for group in by_type.values():  # a type added later still reaches the model
@@ -104,6 +104,14 @@ def _lessons_text(lessons: tuple[LessonView, ...]) -> str:
     if not blocks:
         return ""
     return "\n\n".join(["Lessons from staff, most important first (ids in brackets):", *blocks])
+
+
+_BLACKLIST_HEADING = "Never write these words or phrases, in any case, even in a harmless sense:"
+
+
+def _blacklist_line(lesson: LessonView) -> str:
+    instead = f" Instead: {lesson.correct_response}" if lesson.correct_response else ""
+    return f'- "{lesson.title}".{instead}'
 
 
 def _lesson_line(lesson: LessonView) -> str:

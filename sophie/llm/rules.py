@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from campaigns import optout
 from campaigns.content import segments, to_gsm7
-from sophie.classify import MIN_CONFIDENCE, NO_RULE_MATCHED, says_yes
+from sophie.classify import MIN_CONFIDENCE, NO_RULE_MATCHED, says_no, says_yes
 from sophie.llm.base import HANDOFF, SEND, AgentContext, Draft, LessonView
 
 LESSON_TYPES = ("objection_handling", "example_good")
@@ -58,7 +58,7 @@ _MONTH_WORDS = re.compile(
 # Seasons and holidays -> (month for "in"/"by", month for "after").
 _SEASONS = {
     "spring": (3, 6), "summer": (6, 9), "autumn": (9, 12), "fall": (9, 12), "winter": (12, 3),
-    "christmas": (1, 1), "new year": (1, 1), "easter": (4, 5), "holidays": (1, 1),
+    "christmas": (1, 1), "xmas": (1, 1), "new year": (1, 1), "easter": (4, 5), "holidays": (1, 1),
 }  # fmt: skip
 _SEASON_WORDS = re.compile(r"\b(?P<after>after |over |past )?(?:the )?(?P<season>" + "|".join(_SEASONS) + r")\b")
 _SPAN = re.compile(r"\b(?P<count>\d+|a few|few|a couple of|couple of|two|three|four|six) (?P<unit>weeks?|months?)\b")
@@ -93,6 +93,9 @@ class RulesBackend:
             if _PERSON.search(words):
                 return self._compose(context, PERSON, HANDOFF, _person_line(context), "asks for a person")
             if _BOT.search(words):
+                if intent == "decline" or says_no(burst):  # "no thanks, you're a bot": honest, and no offer
+                    text = f"I'm an automated assistant for {context.company_name}. Understood, I'll close your file."
+                    return replace(self._draft(context, SEND, text, "calls us a bot and says no"), status="COLD")
                 return self._compose(context, BOT, SEND, _bot_line(context), "asks whether this is automated")
             if _unsure(reading):
                 confidence = reading.get("confidence", 0)

@@ -43,6 +43,7 @@ class Answer:
     kind: str
     answer: dict = field(default_factory=dict)
     seconds: float = 5.0
+    exact: dict | None = None
 
 
 class FakeLLM:
@@ -94,13 +95,21 @@ class FakeLLM:
         return self.base_url + "/v1"
 
     # --- programming ---
-    def answer_next(self, kind: str, *, answer: dict | None = None, times: int = 1, seconds: float = 5.0) -> None:
-        """The next `times` requests get this answer; `answer` overrides fields of DEFAULT_ANSWER ("good", "fenced")
-        or is the whole object for a refinement; `seconds` is how long a "hang" lasts."""
+    def answer_next(
+        self,
+        kind: str,
+        *,
+        answer: dict | None = None,
+        exact: dict | None = None,
+        times: int = 1,
+        seconds: float = 5.0,
+    ) -> None:
+        """The next `times` requests get this answer: `answer` overrides fields of DEFAULT_ANSWER, `exact` is the
+        whole object (a refinement, missing fields); `seconds` is how long a "hang" lasts."""
         if kind not in KINDS:
             raise ValueError(kind)
         with self._lock:
-            self._answers += [Answer(kind, answer or {}, seconds) for _ in range(times)]
+            self._answers += [Answer(kind, answer or {}, seconds, exact) for _ in range(times)]
 
     @property
     def requests(self) -> list[Request]:
@@ -119,8 +128,8 @@ def _payload(answer: Answer) -> dict:
         return {**DEFAULT_ANSWER, "text": LONG_TEXT}
     if answer.kind == "invalid":
         return {**DEFAULT_ANSWER, "action": "maybe", **answer.answer}
-    if answer.answer and "status" in answer.answer and "action" not in answer.answer:
-        return dict(answer.answer)  # a refinement
+    if answer.exact is not None:
+        return dict(answer.exact)
     return {**DEFAULT_ANSWER, **answer.answer}
 
 
@@ -191,6 +200,7 @@ _ERRORS = {
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeLLM
     protocol_version = "HTTP/1.1"
+    timeout = 10  # a client that keeps a connection open cannot hold up stop() for long
 
     def log_message(self, *args) -> None:  # quiet test output
         pass
@@ -219,10 +229,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
+        self.close_connection = True
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")  # one request per connection, so stop() never waits
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
