@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.models import Conversation, Message
-from campaigns.schedule import in_quiet_hours
+from campaigns.schedule import in_quiet_hours, is_open, window_from_settings
 from clients.models import Client
 from leads.models import CampaignSettings, Dataset, Lead
 from sophie.planning import reply_due_in_window, silence_reason
@@ -210,3 +210,37 @@ def test_a_burst_never_gets_two_replies_and_a_held_reply_never_lands_in_quiet_ho
         assert due >= arrivals[-1] + timedelta(seconds=wait)
     if in_quiet_hours(due, ZoneInfo("Europe/London")):
         assert due - arrivals[-1] <= timedelta(minutes=30)
+
+
+EVENTS = st.lists(
+    st.tuples(st.sampled_from(["text", "manual_on", "manual_off"]), st.integers(min_value=0, max_value=2 * 3600)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=EVENTS, strict=st.booleans(), start_minute=st.integers(min_value=0, max_value=7 * 24 * 60 - 1))
+def test_never_a_reply_while_silenced_and_never_outside_the_window_when_held(
+    alpha, django_capture_on_commit_callbacks, events, strict, start_minute
+):
+    Dataset.objects.filter(name="Planning").delete()
+    lead = _lead(
+        respect_schedule_strictly=strict, sending_hours_start="09:00", sending_hours_end="17:00",
+        ai_response_delay_seconds=120,
+    )  # fmt: skip
+    window = window_from_settings(lead.dataset.campaign_settings)
+    at = datetime(2026, 11, 30, tzinfo=UTC) + timedelta(minutes=start_minute)
+    for kind, gap in events:
+        at += timedelta(seconds=gap)
+        if kind != "text":
+            Lead.objects.filter(pk=lead.pk).update(manual_mode=kind == "manual_on")
+            continue
+        with django_capture_on_commit_callbacks(execute=True):
+            text_received(lead.phone_number, "yes tell me more", at=at)
+        planned = _planned(lead)
+        assert len(planned) <= 1
+        if Lead.objects.get(pk=lead.pk).manual_mode:
+            assert planned == []  # silenced: nothing planned, and what was planned is cancelled
+        elif strict:
+            assert len(planned) == 1 and is_open(window, planned[0].due_at)
