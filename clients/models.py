@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
-from clients.base import TimestampedModel
+from clients.base import CreatedModel, TimestampedModel
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]{0,29}$")
 
@@ -180,3 +180,35 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class Notification(CreatedModel):
+    """Something a user should act on (a hot lead, a hand-off, a booking). Public schema: it names the lead
+    by id and URL, never by a foreign key into a client's schema."""
+
+    class Kind(models.TextChoices):
+        HOT = "hot", "Hot lead"
+        HANDOFF = "handoff", "Handed to a person"
+        BOOKED = "booked", "Call booked"
+        BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.TextField(choices=Kind.choices)
+    title = models.TextField()
+    body = models.TextField(blank=True, default="")
+    lead_id = models.UUIDField(null=True, blank=True)
+    url = models.TextField(blank=True, default="")
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "notifications"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="idx_notifications_user"),
+            models.Index(fields=["user"], name="idx_notifications_unread", condition=models.Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

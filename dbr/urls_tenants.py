@@ -7,6 +7,7 @@ from campaigns.views import overview
 from campaigns.views import settings as settings_pages
 from campaigns.views import simulator as simulator_pages
 from campaigns.webhooks import sms_webhook, status_webhook
+from clients import notification_pages
 from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
@@ -34,6 +35,9 @@ urlpatterns = [
     path("leads/<uuid:pk>/reply/", lead_page.lead_reply, name="lead_reply"),
     path("leads/<uuid:pk>/reply/count/", lead_page.lead_reply_count, name="lead_reply_count"),
     path("leads/", include("sophie.urls")),
+    path("notifications/", notification_pages.notification_list, name="notifications"),
+    path("notifications/read-all/", notification_pages.notification_read_all, name="notification_read_all"),
+    path("notifications/<uuid:pk>/open/", notification_pages.notification_open, name="notification_open"),
     path("inbox/", inbox_pages.inbox, name="inbox"),
     path("inbox/texts/<uuid:pk>/", inbox_pages.inbox_text, name="inbox_text"),
     path("inbox/texts/<uuid:pk>/attach/", inbox_pages.inbox_text_attach, name="inbox_text_attach"),

@@ -3,12 +3,14 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clients.models import User
 from leads import events
 from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 from leads.models import CampaignSettings, Dataset, Lead
+from leads.notifications import lead_notify
 
 
 def seed_client_defaults(sender, tenant, **kwargs) -> None:
@@ -69,7 +71,11 @@ def dataset_stats_recount(*, dataset_id) -> Dataset:
     return Dataset.objects.get(pk=dataset_id)
 
 
-def lead_status_change(*, lead: Lead, status: str, actor: User | None, reason: str = "") -> Lead:
+def lead_status_change(
+    *, lead: Lead, status: str, actor: User | None, reason: str = "", at: datetime | None = None
+) -> Lead:
+    """One status change, on the timeline; a lead turning HOT tells its rep (the dataset's
+    `hot_lead_notification`)."""
     if status not in Lead.ContactStatus.values:
         raise ValidationError({"contact_status": f"Unknown status {status!r}."})
     old = lead.contact_status
@@ -81,6 +87,9 @@ def lead_status_change(*, lead: Lead, status: str, actor: User | None, reason: s
         lead.next_step = None
     lead.save(update_fields=["contact_status", "due_at", "next_step", "updated_at"])
     events.status_changed(lead, old=old, new=status, actor=actor, reason=reason)
+    options = lead.dataset.campaign_settings
+    if status == Lead.ContactStatus.HOT and (options is None or options.hot_lead_notification):
+        lead_notify(lead=lead, kind="hot", reason=reason or "Now HOT.", at=at or timezone.now(), actor=actor)
     return lead
 
 

@@ -26,7 +26,9 @@ def reply_received(*, message: Message, at: datetime) -> Classification:
     options = lead.dataset.campaign_settings
     if options is not None and options.auto_status_updates and verdict.status != UNCLEAR:
         if lead.contact_status not in SETTLED and verdict.status != lead.contact_status:
-            lead_status_change(lead=lead, status=verdict.status, actor=None, reason=f"Reply read as {verdict.intent}")
+            lead_status_change(
+                lead=lead, status=verdict.status, actor=None, reason=f"Reply read as {verdict.intent}", at=at
+            )
         lead_sentiment_set(lead=lead, sentiment=verdict.sentiment.upper())
     if verdict.intent not in NO_ANSWER_INTENTS:
         reply_plan(inbound=message, at=at)

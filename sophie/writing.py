@@ -8,9 +8,11 @@ from django.db import transaction
 from campaigns.models import Conversation, Message
 from campaigns.numbers import sending_number
 from campaigns.replies import reply_from_number
+from clients.models import Notification
 from clients.queue import enqueue
 from leads import events
 from leads.models import CampaignSettings, Lead
+from leads.notifications import lead_notify
 from leads.services import lead_sentiment_set, lead_status_change
 from sophie.agent import HANDOFF, AgentResult, agent_reply
 from sophie.llm.base import Backend
@@ -89,7 +91,9 @@ def _apply(*, message: Message, lead: Lead, result: AgentResult, at: datetime) -
     options = lead.dataset.campaign_settings
     if result.status and result.status != "UNCLEAR" and options.auto_status_updates:
         if lead.contact_status not in SETTLED and result.status != lead.contact_status:
-            lead_status_change(lead=lead, status=result.status, actor=None, reason=f"Sophie: {result.reason}"[:200])
+            lead_status_change(
+                lead=lead, status=result.status, actor=None, reason=f"Sophie: {result.reason}"[:200], at=at
+            )
         if result.sentiment:
             lead_sentiment_set(lead=lead, sentiment=result.sentiment.upper())
     if result.action == HANDOFF:
@@ -133,6 +137,7 @@ def reply_handoff(*, lead: Lead, reason: str, at: datetime, message_id=None) -> 
         handoff_at=at, handoff_reason=reason[:500], needs_review=True, updated_at=at
     )
     events.lead_handed_off(lead, reason=reason, message_id=message_id)
+    lead_notify(lead=lead, kind=Notification.Kind.HANDOFF, reason=f"Sophie handed the lead over: {reason}", at=at)
 
 
 def _record(*, message: Message, result: AgentResult, at: datetime) -> AiReply:
