@@ -21,6 +21,7 @@ from campaigns.signals import inbound_processed_announce
 from campaigns.suppression import number_opt_in, number_opt_out, opt_out_confirmation_queue
 from clients.models import User
 from leads import events
+from leads.happenings import Happening, lead_happened
 from leads.models import Dataset, Lead, Suppression
 from leads.phones import normalise_phone
 from leads.services import lead_leave_cadence
@@ -278,6 +279,7 @@ def _record_reply(row: InboundSms, lead: Lead, at: datetime) -> Message:
     )
     lead_leave_cadence(leads=Lead.objects.filter(pk=lead.pk), reason="The lead replied.", at=at)
     events.lead_replied(lead, message_id=message.pk, text=row.body)
+    lead_happened(lead=lead, kind=Happening.REPLIED, at=at, data={"message_id": str(message.pk), "text": row.body})
     return message
 
 

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from clients.models import User
 from leads import events
 from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
+from leads.happenings import Happening, lead_happened
 from leads.models import CampaignSettings, Dataset, Lead
 from leads.notifications import lead_notify
 
@@ -88,8 +89,11 @@ def lead_status_change(
     lead.save(update_fields=["contact_status", "due_at", "next_step", "updated_at"])
     events.status_changed(lead, old=old, new=status, actor=actor, reason=reason)
     options = lead.dataset.campaign_settings
-    if status == Lead.ContactStatus.HOT and (options is None or options.hot_lead_notification):
-        lead_notify(lead=lead, kind="hot", reason=reason or "Now HOT.", at=at or timezone.now(), actor=actor)
+    if status == Lead.ContactStatus.HOT:
+        at = at or timezone.now()
+        lead_happened(lead=lead, kind=Happening.HOT, at=at, data={"reason": reason})
+        if options is None or options.hot_lead_notification:
+            lead_notify(lead=lead, kind="hot", reason=reason or "Now HOT.", at=at, actor=actor)
     return lead
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from clients.models import User
 from leads import events
+from leads.happenings import Happening, lead_happened
 from leads.importing.mapping import guess_mapping
 from leads.importing.reading import ImportFileError, open_table
 from leads.models import Lead, Suppression
@@ -48,6 +49,7 @@ def _remove_leads(numbers: list[str], *, source: str, reason: str, actor: User |
         lead.updated_at = timezone.now()
         events.number_suppressed(lead, source=source, reason=reason, actor=actor)
         events.status_changed(lead, old=old, new=lead.contact_status, actor=actor, reason="number suppressed")
+        lead_happened(lead=lead, kind=Happening.OPTED_OUT, at=lead.updated_at, data={"source": source})
     Lead.objects.bulk_update(leads, ["contact_status", "due_at", "next_step", "updated_at"], batch_size=1000)
     return len(leads)
 

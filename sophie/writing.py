@@ -12,6 +12,7 @@ from clients.models import Notification
 from clients.queue import enqueue
 from leads import events
 from leads.models import CampaignSettings, Lead
+from leads.happenings import Happening, lead_happened
 from leads.notifications import lead_notify
 from leads.services import lead_sentiment_set, lead_status_change
 from sophie.agent import HANDOFF, AgentResult, agent_reply
@@ -137,6 +138,7 @@ def reply_handoff(*, lead: Lead, reason: str, at: datetime, message_id=None) -> 
         handoff_at=at, handoff_reason=reason[:500], needs_review=True, updated_at=at
     )
     events.lead_handed_off(lead, reason=reason, message_id=message_id)
+    lead_happened(lead=lead, kind=Happening.HANDOFF, at=at, data={"reason": reason})
     lead_notify(lead=lead, kind=Notification.Kind.HANDOFF, reason=f"Sophie handed the lead over: {reason}", at=at)
 
 
