@@ -11,8 +11,8 @@ from campaigns.replies import reply_from_number
 from clients.models import Notification
 from clients.queue import enqueue
 from leads import events
-from leads.models import CampaignSettings, Lead
 from leads.happenings import Happening, lead_happened
+from leads.models import CampaignSettings, Lead
 from leads.notifications import lead_notify
 from leads.services import lead_sentiment_set, lead_status_change
 from sophie.agent import HANDOFF, AgentResult, agent_reply
