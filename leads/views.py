@@ -19,11 +19,10 @@ from leads.importing.options import dataset_required_fields_set, import_settings
 from leads.importing.preview import import_preview
 from leads.importing.progress import progress_get
 from leads.importing.reading import ImportFileError
-from leads.importing.receive import upload_mapping_set, upload_receive
+from leads.importing.receive import upload_mapping_set, upload_start
 from leads.models import Lead, Suppression, Upload
 from leads.phones import normalise_phone
 from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
-from leads.services import dataset_create
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
 from leads.tasks import import_upload
 
@@ -98,11 +97,14 @@ def import_start(request):
         request.POST or None, request.FILES or None, datasets=datasets, initial={"dataset": request.GET.get("dataset")}
     )
     if request.method == "POST" and form.is_valid():
-        dataset = form.cleaned_data["dataset"] or dataset_create(
-            name=form.cleaned_data["new_dataset_name"], uploaded_by=request.user, source="CSV Upload"
-        )
         file = form.cleaned_data["file"]
-        upload = upload_receive(fileobj=file, filename=file.name, uploaded_by=request.user, dataset=dataset)
+        upload = upload_start(
+            fileobj=file,
+            filename=file.name,
+            uploaded_by=request.user,
+            dataset=form.cleaned_data["dataset"],
+            new_dataset_name=form.cleaned_data["new_dataset_name"],
+        )
         if upload.status == Upload.Status.FAILED:
             form.add_error("file", upload.errors["file"])
         else:

@@ -221,3 +221,16 @@ def test_a_file_with_no_phone_column_asks_which_column_holds_it(alpha, owner, cl
 
     assert response.status_code == 200
     assert "Choose the column that holds the phone number" in response.content.decode()
+
+
+def test_a_refused_file_creates_no_dataset_and_the_name_stays_free(alpha, owner, client):
+    client.force_login(owner)
+    bad = SimpleUploadedFile("leads.csv", b"%PDF-1.4 fake", "text/csv")
+
+    client.post("/datasets/import/", {"new_dataset_name": "Spring", "file": bad}, **HOST)
+
+    assert not Dataset.objects.filter(name="Spring").exists()
+    good = SimpleUploadedFile("leads.csv", _csv([_row(1)]), "text/csv")
+    response = client.post("/datasets/import/", {"new_dataset_name": "Spring", "file": good}, **HOST)
+    assert response.status_code == 302
+    assert Upload.objects.get(status="mapping").dataset.name == "Spring"
