@@ -12,6 +12,7 @@ from clients.access import current_client
 from clients.models import Client, User
 from leads.eligibility import Purpose
 from leads.models import Dataset, Lead
+from leads.selectors import dataset_custom_columns
 from leads.services import lead_leave_cadence
 
 Status = Dataset.CampaignStatus
@@ -59,6 +60,7 @@ def start_problems(dataset: Dataset, client: Client) -> list[str]:
         m3=options.m3_message,
         company_name=client.company_name,
         auto_append_opt_out=options.auto_append_opt_out,
+        custom_columns=dataset_custom_columns(dataset),
     )
     return problems
 
