@@ -19,7 +19,7 @@ from campaigns.forms import (
 )
 from campaigns.numbers import sending_number
 from campaigns.preview import STEPS, message_previews, sample_lead
-from campaigns.selectors import campaign_figures
+from campaigns.selectors import campaign_figures, campaign_timing
 from campaigns.services import ACTIONS, CampaignRefused, start_problems
 from campaigns.settings_services import (
     campaign_settings_apply_template,
@@ -209,6 +209,7 @@ def _campaign_page(request, dataset, *, form=None, refused=None, test_form=None)
             "readiness": start_problems(dataset, request.tenant),
             "refused": refused,
             **campaign_figures(dataset),
+            **campaign_timing(dataset, options, now=timezone.now()),
             "templates_form": TemplateChoiceForm(),
             "has_templates": CampaignSettings.objects.filter(is_template=True).exists(),
             "pause_form": PauseForm(),
