@@ -38,6 +38,8 @@ class PublicAdminSite(_SignInHere):
 
 
 class ClientAdminSite(_SignInHere):
+    site_header = "DBR admin"
+    site_title = "DBR admin"
     index_title = "Data"
 
     def has_permission(self, request) -> bool:
@@ -53,7 +55,7 @@ class ClientAdminSite(_SignInHere):
         context = super().each_context(request)
         tenant = getattr(request, "tenant", None)
         if tenant is not None and not tenant.is_public:
-            context["site_header"] = f"{tenant.company_name} · DBR admin"
+            context["site_header"] = context["site_title"] = f"{tenant.company_name} · DBR admin"
         return context
 
 

@@ -20,6 +20,7 @@ from leads.importing.preview import import_preview
 from leads.importing.progress import progress_get
 from leads.importing.reading import ImportFileError
 from leads.importing.receive import upload_mapping_set, upload_start
+from leads.importing.summary import summary_details
 from leads.models import Lead, Suppression, Upload
 from leads.phones import normalise_phone
 from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
@@ -188,6 +189,7 @@ def import_detail(request, pk):
         "upload": upload,
         "progress": progress,
         "summary": summary,
+        "details": summary_details(summary),
         "nav": "datasets",
         "percent": _percent(progress),
     }
