@@ -25,7 +25,10 @@ def live_url(committed_db):
 def page():
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.fail("Debian's chromium is not installed: scripts/test installs it (apt-get install chromium)")
+        message = "Debian's chromium is not installed: scripts/test installs it as root or with sudo (apt chromium)"
+        if os.environ.get("DBR_BROWSER_TESTS") == "skip":  # scripts/test could not install it
+            pytest.skip(message)
+        pytest.fail(message)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures are safe here.
