@@ -27,4 +27,4 @@ def public_home(request):
 
 def favicon(request):
     # Pages name the icon; this is for the admin's pages and browsers that ask for /favicon.ico anyway.
-    return redirect(static("favicon.svg"), permanent=True)
+    return redirect(static("favicon.svg"))

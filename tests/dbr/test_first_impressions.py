@@ -13,7 +13,7 @@ ALPHA = {"HTTP_HOST": "alpha.localhost"}
 def test_every_host_has_an_icon(tenants, db, client, host):
     response = client.get("/favicon.ico", HTTP_HOST=host)
 
-    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+    assert response.status_code == 302 and response["Location"].endswith("favicon.svg")
 
 
 def test_the_pages_name_the_icon(owner, client):
