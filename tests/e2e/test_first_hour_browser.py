@@ -128,3 +128,31 @@ def test_the_invite_form_starts_at_the_least_privilege(live_url, page, first_hou
     page.get_by_label("Email").fill("new@alpha.example")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_text("Invitation sent to new@alpha.example")).to_have_count(1)
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_import_speaks_in_words_and_counts_what_the_import_rejects(live_url, page, first_hour, size, tmp_path):
+    messy = tmp_path / "messy.csv"
+    messy.write_text(
+        "First Name,Surname,Mobile,Email\n"
+        "Ann,Lee,07700 900001,ann@example.com\n"
+        "Bob,,07700 900002,bob@example.com\n"
+        "Cat,Ng,not a phone,cat@example.com\n"
+        "Dan,Oh,01632 960001,dan@\n"
+    )
+    page.set_viewport_size(size)
+    base = live_url("alpha")
+    _sign_in(page, base)
+    page.goto(base + "/datasets/import/")
+    page.get_by_label("New dataset name").fill("Messy file")
+    page.locator("input[type=file]").set_input_files(str(messy))
+    page.get_by_role("button", name="Upload and continue").click()
+    page.get_by_role("button", name="Preview").click()
+
+    counts = page.locator("#preview-counts")
+    expect(counts).to_contain_text("Of all 4 rows")
+    expect(counts).to_contain_text("3 would be rejected")
+    text = page.inner_text("main")
+    _shot(page, f"preview-{size['width']}")
+    assert "first_name" not in text and "phone_number" not in text
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"], _overflow(page)
