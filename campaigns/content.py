@@ -5,8 +5,10 @@ the braces hold no braces or line breaks and at least one letter; braces around 
 (`{}`, `{:-)}`) are literal text.
 """
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -67,8 +69,26 @@ def merge_fields_in(template: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def unknown_merge_fields(template: str) -> list[str]:
-    return [name for name in merge_fields_in(template) if not _is_known(name)]
+def unknown_merge_fields(template: str, *, custom_columns: Collection[str] | None = None) -> list[str]:
+    """Fields that are neither a merge field nor, when `custom_columns` (the dataset's imported columns) is
+    given, one of its columns; with None every {custom.<column>} passes (nothing imported to judge by)."""
+    columns = None if custom_columns is None else {_fold(column) for column in custom_columns}
+    return [name for name in merge_fields_in(template) if not _is_known(name, columns)]
+
+
+def custom_field_hint(name: str, custom_columns: Collection[str] | None) -> str | None:
+    """For a {custom.<column>} the dataset lacks: the end of the sentence that says so; else None."""
+    column = name[len(CUSTOM_PREFIX) :].strip() if name.startswith(CUSTOM_PREFIX) else ""
+    if not column or custom_columns is None:
+        return None
+    by_fold = {_fold(known): known for known in custom_columns}
+    close = difflib.get_close_matches(_fold(column), list(by_fold), n=1, cutoff=0.6)
+    if close:
+        return f": the imported files have no column {column!r} (did you mean {{{CUSTOM_PREFIX}{by_fold[close[0]]}}}?)"
+    if not by_fold:
+        return f": the imported files have no column {column!r} (no extra columns at all)"
+    known = ", ".join(sorted(by_fold.values()))
+    return f": the imported files have no column {column!r} (their extra columns: {known})"
 
 
 def render(
@@ -157,7 +177,13 @@ def with_opt_out(text: str, *, auto_append: bool) -> str:
 
 
 def cadence_problems(
-    *, m1: str, m2: str | None, m3: str | None, company_name: str, auto_append_opt_out: bool
+    *,
+    m1: str,
+    m2: str | None,
+    m3: str | None,
+    company_name: str,
+    auto_append_opt_out: bool,
+    custom_columns: Collection[str] | None = None,
 ) -> list[str]:
     """Every reason the messages stop a campaign from starting (empty list: they may start)."""
     problems = []
@@ -166,8 +192,9 @@ def cadence_problems(
     for step, text in (("M1", m1), ("M2", m2), ("M3", m3)):
         if not (text or "").strip():
             continue
-        for name in unknown_merge_fields(text):
-            problems.append(f"{step} uses an unknown merge field {{{name}}}{_did_you_mean(name)}.")
+        for name in unknown_merge_fields(text, custom_columns=custom_columns):
+            hint = custom_field_hint(name, custom_columns) or _did_you_mean(name)
+            problems.append(f"{step} uses an unknown merge field {{{name}}}{hint}.")
         if not names_sender(text, company_name):
             problems.append(f"{step} does not name the sender: include {{company_name}} or {company_name!r} (PECR).")
         if not auto_append_opt_out and not has_opt_out(text):
@@ -182,8 +209,17 @@ def _field_name(match: re.Match) -> str:
     return match.group("body").strip()
 
 
-def _is_known(name: str) -> bool:
-    return name in MERGE_FIELDS or (name.startswith(CUSTOM_PREFIX) and bool(name[len(CUSTOM_PREFIX) :].strip()))
+def _is_known(name: str, columns: set[str] | None = None) -> bool:
+    """A merge field, or {custom.<column>} naming one of `columns` (folded; None: any column)."""
+    if name in MERGE_FIELDS:
+        return True
+    column = name[len(CUSTOM_PREFIX) :].strip() if name.startswith(CUSTOM_PREFIX) else ""
+    return bool(column) and (columns is None or _fold(column) in columns)
+
+
+def _fold(column: str) -> str:
+    """A column name as {custom.<column>} matches it: ignoring case and spacing."""
+    return " ".join(str(column).split()).casefold()
 
 
 def _did_you_mean(name: str) -> str:
@@ -204,9 +240,9 @@ def _custom_value(custom: dict, column: str) -> str:
     """An imported column's value: exact header first, then ignoring case and spacing."""
     if column in custom:
         return _text(custom[column])
-    wanted = " ".join(column.split()).casefold()
+    wanted = _fold(column)
     for key, value in custom.items():
-        if " ".join(str(key).split()).casefold() == wanted:
+        if _fold(key) == wanted:
             return _text(value)
     return ""
 

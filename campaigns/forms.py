@@ -223,8 +223,9 @@ class CampaignSettingsForm(forms.ModelForm):
             "sending_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
 
-    def __init__(self, *args, editable: bool = True, preview_url: str | None = None, **kwargs):
+    def __init__(self, *args, editable: bool = True, preview_url: str | None = None, custom_columns=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.custom_columns = custom_columns  # the dataset's imported columns, for {custom.<column>}
         if preview_url:
             self._live_preview(preview_url)
         self.fields["required_fields"].help_text = HELP["required_fields"]
@@ -252,10 +253,10 @@ class CampaignSettingsForm(forms.ModelForm):
 
     def _clean_message(self, name: str) -> str | None:
         text = self.cleaned_data.get(name)
-        unknown = content.unknown_merge_fields(text or "")
+        unknown = content.unknown_merge_fields(text or "", custom_columns=self.custom_columns)
         if unknown:
             raise forms.ValidationError(
-                [f"Unknown merge field {{{field}}}{merge_field_hint(field)}" for field in unknown]
+                [f"Unknown merge field {{{field}}}{merge_field_hint(field, self.custom_columns)}" for field in unknown]
             )
         return text
 

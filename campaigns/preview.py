@@ -2,6 +2,7 @@
 
 import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 from django.db.models import QuerySet
 
 from campaigns import content
+from leads.eligibility import Purpose
 from leads.models import Lead
 
 # Used when a dataset has no lead (yet) the user may see.
@@ -45,16 +47,20 @@ class MessagePreview:
 
 
 def sample_lead(leads: QuerySet[Lead]):
-    """One lead of the dataset to render for, else the example lead.
+    """One lead of the dataset the cadence would text, else any of its leads, else the example lead.
 
     Lowest phone number rather than first imported row: it reads the (dataset, phone_number)
     index instead of sorting a large dataset on every keystroke of the preview.
     """
-    return leads.order_by("phone_number").first() or EXAMPLE_LEAD
+    leads = leads.order_by("phone_number")
+    return leads.messageable(purpose=Purpose.CADENCE).first() or leads.first() or EXAMPLE_LEAD
 
 
-def merge_field_hint(name: str) -> str:
+def merge_field_hint(name: str, custom_columns: Collection[str] | None = None) -> str:
     """The end of an "unknown merge field {name}" sentence: a suggestion, or the fields there are."""
+    custom = content.custom_field_hint(name, custom_columns)
+    if custom:
+        return custom
     folded = name.strip().casefold().replace(" ", "_").replace("-", "_")
     if folded.startswith(content.CUSTOM_PREFIX) and name.strip()[len(content.CUSTOM_PREFIX) :].strip():
         return f"; did you mean {{{content.CUSTOM_PREFIX}{name.strip()[len(content.CUSTOM_PREFIX) :].strip()}}}?"
@@ -73,6 +79,7 @@ def message_previews(
     agent_name: str,
     booking_link: str,
     auto_append_opt_out: bool,
+    custom_columns: Collection[str] | None = None,
 ) -> list[MessagePreview]:
     return [
         message_preview(
@@ -83,13 +90,22 @@ def message_previews(
             agent_name=agent_name,
             booking_link=booking_link,
             auto_append_opt_out=auto_append_opt_out,
+            custom_columns=custom_columns,
         )
         for step in STEPS
     ]
 
 
 def message_preview(
-    step: str, template: str, *, lead, company_name: str, agent_name: str, booking_link: str, auto_append_opt_out: bool
+    step: str,
+    template: str,
+    *,
+    lead,
+    company_name: str,
+    agent_name: str,
+    booking_link: str,
+    auto_append_opt_out: bool,
+    custom_columns: Collection[str] | None = None,
 ) -> MessagePreview:
     if not template.strip():
         warnings = ("M1 is missing: a campaign needs at least its first message.",) if step == "M1" else ()
@@ -101,9 +117,10 @@ def message_preview(
     body = content.with_opt_out(rendered, auto_append=auto_append_opt_out)
     counted = content.segments(body)
     warnings, notes = [], []
-    for name in content.unknown_merge_fields(template):
+    for name in content.unknown_merge_fields(template, custom_columns=custom_columns):
+        sentence = f"Unknown merge field {{{name}}}{merge_field_hint(name, custom_columns)}"
         warnings.append(
-            f"Unknown merge field {{{name}}}{merge_field_hint(name)} It would be sent as typed, "
+            f"{sentence}{'' if sentence.endswith('?') else '.'} It would be sent as typed, "
             "and the campaign can't start."
         )
     if not content.has_opt_out(template):

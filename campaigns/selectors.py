@@ -1,16 +1,17 @@
 """Reads of campaign data for a user or a page: conversations, threads, the inbox and the campaign page's figures."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, TextChoices
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from campaigns.models import Conversation, InboundSms, Message
+from campaigns.schedule import next_send_time, window_from_settings
 from clients.models import User
 from clients.roles import sees_all_leads
-from leads.models import Dataset, Lead
+from leads.models import WEEKDAYS, CampaignSettings, Dataset, Lead
 from leads.selectors import leads_visible_to, sees_every_dataset
 
 
@@ -132,6 +133,56 @@ def campaign_figures(dataset: Dataset) -> dict[str, list[tuple[str, str, int]] |
         "message_counts": _labelled(messages, Message.Status),
         "next_send_at": next_send["at"],
     }
+
+
+def campaign_timing(dataset: Dataset, options: CampaignSettings, *, now: datetime) -> dict[str, str | int | None]:
+    """The sending window and rate limits in words, and, while the campaign runs, when M1 goes to the
+    leads waiting for it (after Start in quiet hours nothing else says so)."""
+    try:
+        window = window_from_settings(options)
+    except ValueError:
+        window = None
+    if window is not None and window.start is None:
+        window = None  # sending hours not set: it never opens
+    timing = {"window_text": _window_text(options) if window else None, "rate_text": _rate_text(options)}
+    timing["m1_waiting"], timing["m1_at"] = 0, None
+    if window is None or dataset.campaign_status != Dataset.CampaignStatus.ACTIVE:
+        return timing
+    waiting = dataset.leads.filter(next_step=Lead.Step.M1, m1_sent_at=None).aggregate(n=Count("pk"), due=Min("due_at"))
+    if waiting["n"]:
+        at = next_send_time(window, max(now, waiting["due"] or now), step="M1", respect_sending_hours=True)
+        timing["m1_waiting"] = waiting["n"]
+        if at is None:
+            timing["m1_at"] = "never: the sending window never opens"
+        elif at <= now + timedelta(minutes=2):
+            timing["m1_at"] = "now (within a minute or two)"
+        else:
+            timing["m1_at"] = f"{at.astimezone(window.tz):%a %-d %b at %H:%M} ({window.tz.key}), when the window opens"
+    return timing
+
+
+def _window_text(options: CampaignSettings) -> str:
+    days = [WEEKDAYS.index(day) for day in options.sending_days or [] if day in WEEKDAYS]
+    names = [WEEKDAYS[day][:3].title() for day in sorted(days)]
+    consecutive = len(days) > 2 and sorted(days) == list(range(min(days), max(days) + 1))
+    day_text = f"{names[0]}–{names[-1]}" if consecutive else ", ".join(names)
+    hours = f"{options.sending_hours_start:%H:%M}–{options.sending_hours_end:%H:%M}"
+    holidays = ", not on bank holidays" if options.bank_holiday_region else ""
+    return f"{day_text}, {hours} ({options.sending_timezone}){holidays}"
+
+
+def _rate_text(options: CampaignSettings) -> str:
+    limits = [
+        (options.messages_per_minute, "a minute"),
+        (options.messages_per_hour, "an hour"),
+        (options.messages_per_day, "a day"),
+    ]
+    limits = [(count, per) for count, per in limits if count]
+    if not limits:
+        return "no rate limit"
+    words = [f"{count} {'text' if count == 1 else 'texts'} {per}" for count, per in limits[:1]]
+    words += [f"{count} {per}" for count, per in limits[1:]]
+    return "at most " + (f"{', '.join(words[:-1])} and {words[-1]}" if len(words) > 1 else words[0])
 
 
 def _labelled(counts, choices: type[TextChoices]) -> list[tuple[str, str, int]]:

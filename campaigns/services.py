@@ -12,6 +12,7 @@ from clients.access import current_client
 from clients.models import Client, User
 from leads.eligibility import Purpose
 from leads.models import Dataset, Lead
+from leads.selectors import dataset_custom_columns
 from leads.services import lead_leave_cadence
 
 Status = Dataset.CampaignStatus
@@ -46,12 +47,20 @@ def start_problems(dataset: Dataset, client: Client) -> list[str]:
         problems.append("Choose at least one sending day.")
     if not sending_number(options, client):
         problems.append("There is no sending number: set one in the campaign settings or the client's settings.")
+    if not _has_leads_to_text(dataset):
+        problems.append(
+            "No lead in this dataset would be texted (none with a mobile number, not opted out, not contacted yet):"
+            " import leads first."
+            if dataset.leads.exists()
+            else "The dataset has no leads: import leads first."
+        )
     problems += content.cadence_problems(
         m1=options.m1_message,
         m2=options.m2_message,
         m3=options.m3_message,
         company_name=client.company_name,
         auto_append_opt_out=options.auto_append_opt_out,
+        custom_columns=dataset_custom_columns(dataset),
     )
     return problems
 
@@ -62,6 +71,11 @@ def eligible_leads(dataset: Dataset):
     return dataset.leads.messageable(purpose=Purpose.CADENCE).filter(
         contact_status=Lead.ContactStatus.READY, m1_sent_at__isnull=True
     )
+
+
+def _has_leads_to_text(dataset: Dataset) -> bool:
+    """A campaign with nobody to text would start and complete at once: new leads, or ones mid-cadence."""
+    return eligible_leads(dataset).exists() or dataset.leads.filter(next_step__isnull=False).exists()
 
 
 def _client() -> Client:

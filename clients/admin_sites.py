@@ -1,7 +1,11 @@
 """The two admin sites (docs/architecture.md §2): public for platform staff, client for each client's admins."""
 
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from clients.access import belongs_here
 from clients.roles import is_client_admin
@@ -9,8 +13,18 @@ from clients.roles import is_client_admin
 
 class _SignInHere(admin.AdminSite):
     def login(self, request, extra_context=None):
-        # One login page per host, styled as the product.
-        return redirect_to_login(request.get_full_path(), "/login/")
+        # One login page per host, styled as the product. It must send the user on to where the
+        # admin wanted them (never back here), and a signed-in user without access gets a page,
+        # not a redirect: the login page would send them straight back (a loop).
+        target = request.GET.get(REDIRECT_FIELD_NAME, "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = ""
+        target = target or reverse(f"{self.name}:index")
+        if self.has_permission(request):
+            return redirect(target)
+        if request.user.is_authenticated:
+            return render(request, "errors/admin_not_allowed.html", {"site": self}, status=403)
+        return redirect_to_login(target, "/login/")
 
 
 class PublicAdminSite(_SignInHere):
@@ -24,6 +38,8 @@ class PublicAdminSite(_SignInHere):
 
 
 class ClientAdminSite(_SignInHere):
+    site_header = "DBR admin"
+    site_title = "DBR admin"
     index_title = "Data"
 
     def has_permission(self, request) -> bool:
@@ -39,7 +55,7 @@ class ClientAdminSite(_SignInHere):
         context = super().each_context(request)
         tenant = getattr(request, "tenant", None)
         if tenant is not None and not tenant.is_public:
-            context["site_header"] = f"{tenant.company_name} · DBR admin"
+            context["site_header"] = context["site_title"] = f"{tenant.company_name} · DBR admin"
         return context
 
 

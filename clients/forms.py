@@ -96,7 +96,11 @@ class UserAccessForm(forms.Form):
     role = forms.ChoiceField(choices=User.Role.choices)
     can_view_all_leads = forms.BooleanField(required=False, label="Can see all leads (not only assigned)")
     can_edit_lessons = forms.BooleanField(required=False, label="Can edit Sophie's lessons")
-    can_push_to_n8n = forms.BooleanField(required=False, label="Can push leads to n8n")
+    can_push_to_n8n = forms.BooleanField(
+        required=False,
+        label="Can push leads to n8n",
+        help_text="n8n is the automation tool your company can connect to DBR: this lets them send a lead to it.",
+    )
     can_manage_users = forms.BooleanField(required=False, label="Can manage users")
     restrict_datasets = forms.BooleanField(required=False, label="Only some datasets")
     datasets = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
@@ -128,6 +132,10 @@ class InviteForm(UserAccessForm):
     first_name = forms.CharField(max_length=100, required=False)
     last_name = forms.CharField(max_length=100, required=False)
     field_order = ["email", "first_name", "last_name", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].initial = User.Role.READ_ONLY  # the least privilege; raise it on purpose
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", overview.overview, name="overview"),
     path("", include("clients.urls_accounts")),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("datasets/", lead_views.dataset_list, name="datasets"),
     path("datasets/<uuid:pk>/", lead_views.dataset_detail, name="dataset_detail"),
     path("datasets/import/", lead_views.import_start, name="import_start"),

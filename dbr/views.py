@@ -4,6 +4,7 @@ import time
 
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from dbr import health
@@ -22,3 +23,8 @@ def unknown_host(request, hostname: str):
 
 def public_home(request):
     return redirect("/admin/")
+
+
+def favicon(request):
+    # Pages name the icon; this is for the admin's pages and browsers that ask for /favicon.ico anyway.
+    return redirect(static("favicon.svg"))

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 
@@ -37,12 +38,17 @@ COLUMNS = [
     "created_at",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed number ("+447700900101", "-5", "+44 7700 900101") runs nothing: it is data, not a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]\d[\d .,]*")
+EXCEL_BOM = "\ufeff"  # UTF-8 with a byte order mark: Excel then reads "Ó Briain", not "Ã“ Briain"
 
 
 def neutralise(value) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
+    """A cell a spreadsheet could run as a formula gets a leading apostrophe (CSV injection)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class _Echo:
@@ -59,10 +65,15 @@ def export_rows(leads: QuerySet[Lead]) -> Iterator[list[str]]:
         yield [*base, neutralise(lead.dataset.name), *custom]
 
 
-def export_stream(leads: QuerySet[Lead], *, filename: str) -> Iterator[str]:
-    """Yields CSV text for a streaming response and saves the same bytes to exports storage at the end."""
+def export_stream(leads: QuerySet[Lead], *, filename: str, bom: bool = False) -> Iterator[str]:
+    """Yields CSV text for a streaming response and saves the same bytes to exports storage at the end.
+
+    `bom`: starts with a UTF-8 byte order mark, for Excel."""
     writer = csv.writer(_Echo())
     with tempfile.TemporaryFile() as copy:
+        if bom:
+            copy.write(EXCEL_BOM.encode("utf-8"))
+            yield EXCEL_BOM
         for row in export_rows(leads):
             line = writer.writerow(row)
             copy.write(line.encode("utf-8"))

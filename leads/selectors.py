@@ -4,6 +4,7 @@ It applies the user's `allowed_dataset_ids` (null = all, empty = none) and, for 
 without `can_view_all_leads`, restricts leads to those assigned to them.
 """
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -36,6 +37,17 @@ def dataset_for(user: User, pk) -> Dataset:
 
 def lead_for(user: User, pk) -> Lead:
     return get_object_or_404(leads_visible_to(user).select_related("dataset"), pk=pk)
+
+
+def dataset_custom_columns(dataset: Dataset) -> list[str] | None:
+    """The extra columns its leads were imported with (custom fields); None while it has no leads."""
+    if not dataset.leads.exists():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT jsonb_object_keys(custom_fields) FROM leads WHERE dataset_id = %s", [dataset.pk]
+        )
+        return sorted(key for (key,) in cursor.fetchall())
 
 
 def leads_matching(leads: QuerySet[Lead], query: str) -> QuerySet[Lead]:

@@ -19,11 +19,11 @@ from leads.importing.options import dataset_required_fields_set, import_settings
 from leads.importing.preview import import_preview
 from leads.importing.progress import progress_get
 from leads.importing.reading import ImportFileError
-from leads.importing.receive import upload_mapping_set, upload_receive
+from leads.importing.receive import upload_mapping_set, upload_start
+from leads.importing.summary import summary_details
 from leads.models import Lead, Suppression, Upload
 from leads.phones import normalise_phone
 from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
-from leads.services import dataset_create
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
 from leads.tasks import import_upload
 
@@ -77,12 +77,13 @@ def lead_list(request):
 
 @login_required
 def lead_export(request):
-    """The filtered lead list (or one dataset) as CSV, streamed; a copy is kept in exports storage."""
+    """The filtered lead list (or one dataset) as CSV, streamed; a copy is kept in exports storage.
+
+    `?bom=1`: UTF-8 with a byte order mark, so Excel shows accented names right."""
     require(request.user, Action.EXPORT_LEADS)
     filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
-    response = StreamingHttpResponse(
-        export_stream(_filtered_leads(request), filename=filename), content_type="text/csv; charset=utf-8"
-    )
+    stream = export_stream(_filtered_leads(request), filename=filename, bom=request.GET.get("bom") == "1")
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -98,11 +99,14 @@ def import_start(request):
         request.POST or None, request.FILES or None, datasets=datasets, initial={"dataset": request.GET.get("dataset")}
     )
     if request.method == "POST" and form.is_valid():
-        dataset = form.cleaned_data["dataset"] or dataset_create(
-            name=form.cleaned_data["new_dataset_name"], uploaded_by=request.user, source="CSV Upload"
-        )
         file = form.cleaned_data["file"]
-        upload = upload_receive(fileobj=file, filename=file.name, uploaded_by=request.user, dataset=dataset)
+        upload = upload_start(
+            fileobj=file,
+            filename=file.name,
+            uploaded_by=request.user,
+            dataset=form.cleaned_data["dataset"],
+            new_dataset_name=form.cleaned_data["new_dataset_name"],
+        )
         if upload.status == Upload.Status.FAILED:
             form.add_error("file", upload.errors["file"])
         else:
@@ -185,6 +189,7 @@ def import_detail(request, pk):
         "upload": upload,
         "progress": progress,
         "summary": summary,
+        "details": summary_details(summary),
         "nav": "datasets",
         "percent": _percent(progress),
     }

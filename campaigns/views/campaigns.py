@@ -19,7 +19,7 @@ from campaigns.forms import (
 )
 from campaigns.numbers import sending_number
 from campaigns.preview import STEPS, message_previews, sample_lead
-from campaigns.selectors import campaign_figures
+from campaigns.selectors import campaign_figures, campaign_timing
 from campaigns.services import ACTIONS, CampaignRefused, start_problems
 from campaigns.settings_services import (
     campaign_settings_apply_template,
@@ -31,7 +31,7 @@ from campaigns.test_send import campaign_test_send
 from campaigns.transports.base import TransportError
 from clients.roles import Action, can, require
 from leads.models import CampaignSettings, Dataset
-from leads.selectors import dataset_for, datasets_visible_to, leads_visible_to
+from leads.selectors import dataset_custom_columns, dataset_for, datasets_visible_to, leads_visible_to
 
 LIFECYCLE_DONE = {
     "start": "Campaign started: M1 goes out inside the sending window.",
@@ -59,7 +59,10 @@ def campaign_detail(request, pk):
         return _campaign_page(request, dataset)
     require(request.user, Action.EDIT_CAMPAIGN_SETTINGS)
     form = CampaignSettingsForm(
-        request.POST, instance=settings_for_editing(dataset), preview_url=reverse("campaign_preview", args=[dataset.pk])
+        request.POST,
+        instance=settings_for_editing(dataset),
+        preview_url=reverse("campaign_preview", args=[dataset.pk]),
+        custom_columns=dataset_custom_columns(dataset),
     )
     if not form.is_valid():
         return _campaign_page(request, dataset, form=form)
@@ -87,7 +90,12 @@ def campaign_preview(request, pk):
         return render(request, "campaigns/detail.html#message-preview", context)
     editable = can(request.user, Action.EDIT_CAMPAIGN_SETTINGS)
     url = reverse("campaign_preview", args=[dataset.pk])
-    form = CampaignSettingsForm(request.POST, instance=options, preview_url=url) if editable else None
+    columns = dataset_custom_columns(dataset)
+    form = (
+        CampaignSettingsForm(request.POST, instance=options, preview_url=url, custom_columns=columns)
+        if editable
+        else None
+    )
     return _campaign_page(request, dataset, form=form)
 
 
@@ -169,7 +177,12 @@ def _preview_context(request, dataset, options, data=None) -> dict:
             "booking_link": options.cal_booking_link or "",
             "auto_append_opt_out": options.auto_append_opt_out,
         }
-    previews = message_previews(**values, lead=lead, company_name=request.tenant.company_name)
+    previews = message_previews(
+        **values,
+        lead=lead,
+        company_name=request.tenant.company_name,
+        custom_columns=dataset_custom_columns(dataset),
+    )
     return {"dataset": dataset, "previews": previews, "sample": lead}
 
 
@@ -196,6 +209,7 @@ def _campaign_page(request, dataset, *, form=None, refused=None, test_form=None)
             "readiness": start_problems(dataset, request.tenant),
             "refused": refused,
             **campaign_figures(dataset),
+            **campaign_timing(dataset, options, now=timezone.now()),
             "templates_form": TemplateChoiceForm(),
             "has_templates": CampaignSettings.objects.filter(is_template=True).exists(),
             "pause_form": PauseForm(),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from devtools import launcher
-from devtools.demo.greenstar import OWNER_EMAIL, OWNER_PASSWORD, SLUG
+from devtools.demo.greenstar import OWNER_EMAIL, OWNER_PASSWORD, SLUG, STAFF_EMAIL, STAFF_PASSWORD
 from devtools.launcher import BASE_DIR, log
 from devtools.launcher.embedded import stop_embedded
 from devtools.launcher.polling import wait_until
@@ -23,7 +23,7 @@ from devtools.launcher.processes import (
     supervise,
     web_answers,
 )
-from devtools.launcher.services import ensure_database, services_resolve
+from devtools.launcher.services import POSTGRES, REDIS, Service, ensure_database, services_resolve
 
 WEB_START_TIMEOUT = 60.0
 
@@ -34,9 +34,10 @@ def print_banner(port: int, *, demo: bool, sources: dict[str, str]) -> None:
         lines += [
             f"  Demo client:     http://{SLUG}.localhost:{port}/",
             f"  Log in as:       {OWNER_EMAIL} / {OWNER_PASSWORD}",
+            f"  Staff login:     {STAFF_EMAIL} / {STAFF_PASSWORD}  (platform admin, below)",
         ]
     lines += [
-        f"  Platform admin:  http://localhost:{port}/admin/" + ("  (staff login: see seed_demo above)" if demo else ""),
+        f"  Platform admin:  http://localhost:{port}/admin/",
         f"  Health:          http://localhost:{port}/healthz",
         f"  PostgreSQL: {sources['postgres']}, Redis: {sources['redis']}",
         "Press Ctrl-C to stop.",
@@ -51,9 +52,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     # A shell starts background jobs with SIGINT ignored, and Python then leaves it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     started: list[str] = []
+    system_started: list[Service] = []  # installed servers this run started: stopped at the end too
     children: dict[str, subprocess.Popen] = {}
     try:
         found = services_resolve(args.var_dir, embedded=args.embedded, started=started)
+        system_started += [service for service in (POSTGRES, REDIS) if found[service.name][1] == "started"]
         (database_url, db_source), (redis_url, redis_source) = found["postgres"], found["redis"]
         child_environment(database_url, redis_url, args.port)
         prepare_database(database_url)
@@ -78,6 +81,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop_children(children)
         stop_embedded(args.var_dir / "embedded", started)
+        for service in system_started:
+            service.stop_system()
 
 
 def cmd_services(args: argparse.Namespace) -> int:

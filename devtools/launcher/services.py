@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,37 +11,68 @@ from pathlib import Path
 
 from devtools.launcher import log
 from devtools.launcher.embedded import start_embedded_postgres, start_embedded_redis
-from devtools.launcher.polling import SERVICE_START_TIMEOUT, wait_until
+from devtools.launcher.polling import SERVICE_START_TIMEOUT, STOP_TIMEOUT, process_alive, read_pid, wait_until
 from devtools.launcher.probes import maintenance_conninfo, postgres_answers, redis_answers
 
-SYSTEM_REDIS_COMMAND = [
-    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
-]  # fmt: skip
+REDIS_DATA_DIR, REDIS_LOG_DIR = Path("/var/lib/redis"), Path("/var/log/redis")
+PIDFILE = "dbr-launcher.pid"  # in the data folder: which redis-server the launcher started, to stop it
+
+
+def system_redis_command(*, port: int = 6379, data_dir: Path = REDIS_DATA_DIR, log_dir: Path = REDIS_LOG_DIR) -> list:
+    return [
+        "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", str(port),
+        "--save", "", "--appendonly", "no", "--dir", str(data_dir), "--logfile", str(log_dir / "ci.log"),
+        "--pidfile", str(data_dir / PIDFILE),
+    ]  # fmt: skip
+
+
+def _installed_postgres_version() -> str | None:
+    clusters = Path("/etc/postgresql")
+    if not shutil.which("pg_ctlcluster") or not clusters.is_dir():
+        return None
+    versions = sorted((path.name for path in clusters.iterdir()), key=lambda version: float(version))
+    return versions[-1] if versions else None
 
 
 def start_system_postgres() -> bool:
-    clusters = Path("/etc/postgresql")
-    if not shutil.which("pg_ctlcluster") or not clusters.is_dir():
+    version = _installed_postgres_version()
+    if version is None:
         return False
-    versions = sorted((path.name for path in clusters.iterdir()), key=lambda version: float(version))
-    if not versions:
-        return False
-    log(f"starting the installed PostgreSQL {versions[-1]}")
-    command = ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"]
+    log(f"starting the installed PostgreSQL {version}")
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"]
     return subprocess.run(command, stdout=sys.stderr, check=False).returncode == 0
 
 
-def start_system_redis() -> bool:
+def stop_system_postgres() -> None:
+    version = _installed_postgres_version()
+    if version:
+        log(f"stopping the installed PostgreSQL {version} (started by the launcher)")
+        command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "stop"]
+        subprocess.run(command, stdout=sys.stderr, check=False)
+
+
+def start_system_redis(*, port: int = 6379, data_dir: Path = REDIS_DATA_DIR, log_dir: Path = REDIS_LOG_DIR) -> bool:
     if not shutil.which("redis-server"):
         return False
     log("starting the installed Redis")
     try:
-        Path("/var/lib/redis").mkdir(parents=True, exist_ok=True)
-        Path("/var/log/redis").mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True)
     except OSError:
         return False
-    return subprocess.run(SYSTEM_REDIS_COMMAND, stdout=sys.stderr, check=False).returncode == 0
+    command = system_redis_command(port=port, data_dir=data_dir, log_dir=log_dir)
+    return subprocess.run(command, stdout=sys.stderr, check=False).returncode == 0
+
+
+def stop_system_redis(*, data_dir: Path = REDIS_DATA_DIR) -> None:
+    """Stops the redis-server `start_system_redis` daemonised (by its pidfile); any other is left alone."""
+    pid = read_pid(data_dir / PIDFILE)
+    if not process_alive(pid):
+        return
+    log("stopping the installed Redis (started by the launcher)")
+    os.kill(pid, signal.SIGTERM)
+    if not wait_until(lambda: not process_alive(pid), STOP_TIMEOUT, interval=0.1):
+        os.kill(pid, signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -52,6 +84,7 @@ class Service:
     local_url: str
     answers: Callable[[str], bool]
     start_system: Callable[[], bool]
+    stop_system: Callable[[], None]
     start_embedded: Callable[[Path], tuple[str, bool]]
 
 
@@ -61,6 +94,7 @@ POSTGRES = Service(
     local_url="postgres://postgres@127.0.0.1:5432/dbr",
     answers=postgres_answers,
     start_system=start_system_postgres,
+    stop_system=stop_system_postgres,
     start_embedded=start_embedded_postgres,
 )
 REDIS = Service(
@@ -69,6 +103,7 @@ REDIS = Service(
     local_url="redis://127.0.0.1:6379/0",
     answers=redis_answers,
     start_system=start_system_redis,
+    stop_system=stop_system_redis,
     start_embedded=start_embedded_redis,
 )
 

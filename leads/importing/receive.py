@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.files import File
+from django.db import transaction
 
 from clients.models import User
 from clients.storage import bucket_storage, save_client_file
 from leads.importing.reading import ImportFileError, open_table
 from leads.models import Dataset, Upload
+from leads.services import dataset_create
 
 FILE_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -38,6 +40,18 @@ def upload_receive(*, fileobj, filename: str, uploaded_by: User | None, dataset:
         upload.status = Upload.Status.FAILED
         upload.errors = {"file": str(exc)}
     upload.save()
+    return upload
+
+
+def upload_start(
+    *, fileobj, filename: str, uploaded_by: User | None, dataset: Dataset | None, new_dataset_name: str = ""
+) -> Upload:
+    """The wizard's first step: a new dataset is created only once its file is accepted (no empty drafts)."""
+    upload = upload_receive(fileobj=fileobj, filename=filename, uploaded_by=uploaded_by, dataset=dataset)
+    if dataset is None and upload.status != Upload.Status.FAILED:
+        with transaction.atomic():
+            upload.dataset = dataset_create(name=new_dataset_name, uploaded_by=uploaded_by, source="CSV Upload")
+            upload.save(update_fields=["dataset"])
     return upload
 
 

@@ -31,6 +31,7 @@ class RowResult:
     values: dict | None  # accepted: the Lead's fields (see RowValidator.validate)
     error: str | None  # rejected: the reason
     raw: list[str]  # the cells as read
+    kinds: tuple[str, ...] = ()  # rejected: each reason's kind, without the row's values (for counting)
 
 
 class RowValidator:
@@ -67,28 +68,33 @@ class RowValidator:
     def validate(self, row_number: int, cells: list[str]) -> RowResult:
         width = len(self.headers)
         if len(cells) > width and not is_blank(cells[width:]):
-            return RowResult(row_number, None, f"Row has {len(cells)} cells but the header has {width} columns", cells)
+            reason = f"Row has {len(cells)} cells but the header has {width} columns"
+            return RowResult(row_number, None, reason, cells, ("More cells than the header has columns",))
         found = _present(cells, self.columns)
-        errors = []
+        errors, kinds = [], []
         missing = [name.replace("_", " ") for name in self.required_fields if not found.get(name)]
         if missing:
             errors.append(f"Missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+            kinds.extend(f"Missing {name}" for name in missing)
 
         phone_raw = found.get("phone_number", "")
         if phone_raw:
             phone = normalise_phone(phone_raw, **self.phone_options)
             if phone.e164 is None:
                 errors.append(phone.reason)
+                kinds.append("Phone number not valid")
         else:
             phone = NO_NUMBER
             if "phone_number" not in self.required_fields:  # else already reported as missing
                 errors.append(phone.reason)
+                kinds.append("Missing phone number")
 
         email = found.get("email", "")
         if email:
             email = email.lower()
             if not _valid_email(email):
                 errors.append(f"Invalid email address '{found['email']}'")
+                kinds.append("Email address not valid")
 
         custom = _present(cells, self.custom_columns)
 
@@ -97,10 +103,11 @@ class RowValidator:
         if date_text and inquiry_date is None:
             if "inquiry_date" in self.required_fields:
                 errors.append(f"Unrecognised inquiry date '{date_text}' (use dd/mm/yyyy or yyyy-mm-dd)")
+                kinds.append("Inquiry date not recognised")
             custom[UNPARSED_DATE_KEY] = date_text
 
         if errors:
-            return RowResult(row_number, None, "; ".join(errors), cells)
+            return RowResult(row_number, None, "; ".join(errors), cells, tuple(kinds))
         postcode = found.get("postcode", "")
         values = {
             "first_name": found.get("first_name", ""),
@@ -292,12 +299,12 @@ def _start_worker(validator: RowValidator) -> None:
     _worker_validator = validator
 
 
-def _validate_chunk(chunk: list[tuple[int, list[str]]]) -> list[tuple[dict | None, str | None]]:
+def _validate_chunk(chunk: list[tuple[int, list[str]]]) -> list[tuple[dict | None, str | None, tuple]]:
     # The parent still holds the cells: send back only the verdicts.
     results = (_worker_validator.validate(number, cells) for number, cells in chunk)
-    return [(result.values, result.error) for result in results]
+    return [(result.values, result.error, result.kinds) for result in results]
 
 
 def _finish(chunk: list[tuple[int, list[str]]], pending) -> Iterator[RowResult]:
-    for (number, cells), (values, error) in zip(chunk, pending.result(), strict=True):
-        yield RowResult(number, values, error, cells)
+    for (number, cells), (values, error, kinds) in zip(chunk, pending.result(), strict=True):
+        yield RowResult(number, values, error, cells, kinds)

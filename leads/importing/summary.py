@@ -4,6 +4,20 @@ from dataclasses import asdict, dataclass, field
 
 DETAIL_LIMIT = 1000  # per kind of outcome kept on the upload; the CSV holds every rejected row
 KINDS = ("rejected", "skipped", "merged", "flagged_duplicates", "not_sms_capable", "suppressed")
+KIND_LABELS = {
+    "rejected": "Rejected",
+    "skipped": "Skipped",
+    "merged": "Merged",
+    "flagged_duplicates": "Flagged as duplicates",
+    "not_sms_capable": "Can't receive SMS",
+    "suppressed": "On the suppression list",
+}
+
+
+def summary_details(summary: dict | None) -> list[tuple[str, list]]:
+    """(label, examples) of each kind of outcome a stored summary holds examples of, for people."""
+    details = (summary or {}).get("details") or {}
+    return [(KIND_LABELS.get(kind, kind), items) for kind, items in details.items() if items]
 
 
 @dataclass

@@ -120,8 +120,8 @@ def test_a_rate_limit_caps_each_tick(alpha):
 )
 def test_ineligible_leads_are_never_texted(alpha, change, sms_outbox):
     dataset = campaign_dataset(leads=1)
+    campaign_start(dataset=dataset, at=TUESDAY_10)  # a start with nobody to text is refused: change it after
     Lead.objects.update(**change)
-    campaign_start(dataset=dataset, at=TUESDAY_10)
 
     _run(TUESDAY_10)
 
@@ -192,6 +192,19 @@ def test_starting_refuses_with_every_reason(alpha):
     assert "STOP" in text or "opt" in text.lower()
     dataset.refresh_from_db()
     assert dataset.campaign_status == "draft"
+
+
+def test_starting_refuses_a_campaign_with_nobody_to_text(alpha):
+    empty = campaign_dataset(name="Empty", leads=0)
+    landlines = campaign_dataset(name="Landlines", leads=0)
+    Lead.objects.create(dataset=landlines, phone_number="+441632960001", sms_capable=False)
+
+    for dataset in (empty, landlines):
+        with pytest.raises(CampaignRefused) as refused:
+            campaign_start(dataset=dataset, at=TUESDAY_10)
+        assert any("import leads first" in problem for problem in refused.value.problems)
+        dataset.refresh_from_db()
+        assert dataset.campaign_status == "draft"
 
 
 def test_the_campaign_command_prints_every_reason_and_exits_1(alpha, capsys):

@@ -293,6 +293,20 @@ def test_it_names_each_unknown_merge_field():
     ]
 
 
+def test_it_names_a_custom_field_the_imported_files_do_not_have():
+    m2 = "{company_name}: your {custom.system_size_kw} kW and {custom.Roof}? STOP to opt out"
+
+    problems = cadence_problems(
+        m1=M1, m2=m2, m3=None, company_name="A", auto_append_opt_out=False, custom_columns=["roof", "System size"]
+    )
+
+    assert problems == [
+        "M2 uses an unknown merge field {custom.system_size_kw}: the imported files have no column"
+        " 'system_size_kw' (did you mean {custom.System size}?)."
+    ]
+    assert unknown_merge_fields("{custom.Roof}", custom_columns=None) == []  # nothing imported to judge by
+
+
 def test_it_refuses_a_message_that_does_not_name_the_sender():
     problems = _problems(m3="Last message from us. Reply STOP to opt out.")
 

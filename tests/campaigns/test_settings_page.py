@@ -580,3 +580,52 @@ def test_it_says_when_the_next_queued_text_is_planned(alpha, owner, client, data
     page = client.get(_url(dataset), **HOST).content.decode()
 
     assert 'id="next-send"' in page and "1 Dec 10:00:00" in page
+
+
+def test_the_preview_renders_for_a_lead_that_would_be_texted(alpha, owner, client, dataset):
+    # The lowest number is a landline: never texted, so never the sample.
+    Lead.objects.create(dataset=dataset, first_name="Landline", phone_number="+441632960001", sms_capable=False)
+    client.force_login(owner)
+
+    page = _preview(client, dataset, m1_message="Hi {first_name} from {company_name}")
+
+    assert "Hi Gareth from Alpha Solar Ltd" in page and "Landline" not in page
+
+
+def test_the_preview_and_start_flag_a_custom_field_the_dataset_lacks(alpha, owner, client, dataset):
+    Lead.objects.filter(dataset=dataset).update(custom_fields={"Roof": "south"})
+    m1 = "Hi {first_name}, {company_name} here: {custom.system_size_kw} kW? STOP to opt out"
+    client.force_login(owner)
+
+    page = _preview(client, dataset, m1_message=m1)
+    saved = client.post(_url(dataset), _form_data(_settings(dataset), m1_message=m1), **HOST)
+
+    assert "Unknown merge field {custom.system_size_kw}" in page and "their extra columns: Roof" in page
+    assert saved.status_code == 200 and "no column &#x27;system_size_kw&#x27;" in saved.content.decode()
+
+
+def test_it_says_when_m1_goes_after_a_start_in_quiet_hours(alpha, dataset):
+    from datetime import UTC, datetime
+
+    from campaigns.selectors import campaign_timing
+    from campaigns.services import campaign_start
+
+    tuesday_night = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+    campaign_start(dataset=dataset, at=tuesday_night)
+    dataset.refresh_from_db()
+
+    timing = campaign_timing(dataset, dataset.campaign_settings, now=tuesday_night)
+
+    assert timing["m1_waiting"] == 1
+    assert timing["m1_at"] == "Wed 2 Dec at 09:00 (Europe/London), when the window opens"
+
+
+def test_the_campaign_page_shows_the_default_window_and_rate(alpha, owner, client, dataset):
+    client.force_login(owner)
+
+    client.post(_url(dataset, "start"), **HOST)
+    page = client.get(_url(dataset), **HOST).content.decode()
+
+    assert "Texts go out Mon–Fri, 09:00–17:00 (Europe/London)" in page
+    assert "at most 1 text a minute, 30 an hour and 500 a day" in page
+    assert 'id="m1-at"' in page and "M1 to 1 lead:" in page

@@ -157,7 +157,40 @@ def test_the_export_streams_csv_with_formulas_neutralised(alpha, owner, client):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert response["Content-Type"].startswith("text/csv")
     assert rows[0][0] == "first_name" and "custom.Roof" in rows[0]
-    assert rows[1][0].startswith("'=") and rows[1][2] == "'+447700900001" and "'@SUM(A1)" in rows[1]
+    assert rows[1][0].startswith("'=") and "'@SUM(A1)" in rows[1]
+    assert rows[1][2] == "+447700900001"  # a phone number is data, not a formula
+
+
+def test_the_export_guards_only_what_could_run(alpha):
+    from leads.exports import neutralise
+
+    assert [neutralise(v) for v in ("+447700900001", "-5", "+44 7700 900001", "-1.5", "Ó Briain")] == [
+        "+447700900001",
+        "-5",
+        "+44 7700 900001",
+        "-1.5",
+        "Ó Briain",
+    ]
+    assert [neutralise(v) for v in ("=1+2", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1")] == [
+        "'=1+2",
+        "'+1+cmd|' /C calc'!A0",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\t=1",
+    ]
+
+
+def test_the_export_for_excel_starts_with_a_byte_order_mark(alpha, owner, client):
+    client.force_login(owner)
+    dataset = dataset_create(name="Irish")
+    Lead.objects.create(dataset=dataset, first_name="Ó Briain", phone_number="+447700900001")
+
+    plain = b"".join(client.get(f"/leads/export/?dataset={dataset.pk}", **HOST).streaming_content)
+    excel = b"".join(client.get(f"/leads/export/?dataset={dataset.pk}&bom=1", **HOST).streaming_content)
+
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    assert excel.startswith(b"\xef\xbb\xbf") and "Ó Briain" in excel.decode("utf-8-sig")
+    assert excel[3:] == plain
 
 
 def test_an_opt_out_list_suppresses_numbers_and_removes_leads(alpha, owner, client):
@@ -221,3 +254,16 @@ def test_a_file_with_no_phone_column_asks_which_column_holds_it(alpha, owner, cl
 
     assert response.status_code == 200
     assert "Choose the column that holds the phone number" in response.content.decode()
+
+
+def test_a_refused_file_creates_no_dataset_and_the_name_stays_free(alpha, owner, client):
+    client.force_login(owner)
+    bad = SimpleUploadedFile("leads.csv", b"%PDF-1.4 fake", "text/csv")
+
+    client.post("/datasets/import/", {"new_dataset_name": "Spring", "file": bad}, **HOST)
+
+    assert not Dataset.objects.filter(name="Spring").exists()
+    good = SimpleUploadedFile("leads.csv", _csv([_row(1)]), "text/csv")
+    response = client.post("/datasets/import/", {"new_dataset_name": "Spring", "file": good}, **HOST)
+    assert response.status_code == 302
+    assert Upload.objects.get(status="mapping").dataset.name == "Spring"
