@@ -6,6 +6,7 @@ from django.conf import settings
 
 from campaigns import content
 from campaigns.preview import merge_field_hint
+from leads.assignment import territory_rules_parse, territory_rules_text
 from leads.importing.mapping import FIELD_LABELS, FIELDS
 from leads.models import WEEKDAYS, CampaignSettings, Lead
 from leads.phones import normalise_phone
@@ -80,7 +81,11 @@ GROUPS = (
         ("silence_timeout_days", "silence_nudge_enabled", "silence_nudge_days", "silence_nudge_message"),
     ),
     ("Duplicates", "", ("duplicate_action",)),
-    ("Hot leads", "", ("hot_lead_notification", "hot_lead_auto_assign", "hot_lead_assignment_rule")),
+    (
+        "Hot leads",
+        "",
+        ("hot_lead_notification", "hot_lead_auto_assign", "hot_lead_assignment_rule", "territory_rules"),
+    ),
     (
         "Phone numbers and import",
         "Applied when leads are imported into this dataset.",
@@ -132,6 +137,8 @@ HELP = {
     "hot_lead_notification": "Tell the team when a lead turns Hot.",
     "hot_lead_auto_assign": "Assign hot leads to a sales rep automatically.",
     "hot_lead_assignment_rule": "How hot leads are shared out when assigned automatically.",
+    "territory_rules": 'For the territory rule: one line per area, a postcode prefix and a sales rep\'s e-mail, e.g. '
+    '"LS6 jo@example.com". The longest matching prefix wins; leads with no match go round robin.',
     "auto_normalize_uk_numbers": "Turn 07…, 447… and 0044… into +44… on import.",
     "allow_international": "Accept numbers outside the UK.",
     "required_fields": "Rows missing one of these are rejected on import. The phone number is always required.",
@@ -164,6 +171,7 @@ LABELS = {
     "hot_lead_notification": "Notify the team",
     "hot_lead_auto_assign": "Assign automatically",
     "hot_lead_assignment_rule": "Assignment rule",
+    "territory_rules": "Territories",
     "auto_normalize_uk_numbers": "Correct UK numbers automatically",
     "allow_international": "Allow international numbers",
     "twilio_number": "Sending number",
@@ -197,6 +205,7 @@ class CampaignSettingsForm(forms.ModelForm):
         label="Required fields",
     )
     cal_booking_link = forms.URLField(required=False, assume_scheme="https", empty_value=None)
+    territory_rules = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     save_as_template = forms.CharField(
         required=False,
         max_length=200,
@@ -232,7 +241,10 @@ class CampaignSettingsForm(forms.ModelForm):
         self.fields["cal_booking_link"].help_text = HELP["cal_booking_link"]
         self.fields["cal_booking_link"].label = LABELS["cal_booking_link"]
         self.fields["sending_days"].help_text = HELP["sending_days"]
+        self.fields["territory_rules"].help_text = HELP["territory_rules"]
+        self.fields["territory_rules"].label = LABELS["territory_rules"]
         if not self.is_bound:
+            self.initial["territory_rules"] = territory_rules_text(self.instance.territory_rules)
             self.initial["required_fields"] = [f for f in self.initial.get("required_fields") or [] if f in FIELDS]
         if not editable:
             for field in self.fields.values():
@@ -250,6 +262,9 @@ class CampaignSettingsForm(forms.ModelForm):
     def groups(self) -> list[tuple[str, str, list]]:
         """(title, help, bound fields) per group, for the template."""
         return [(title, about, [self[name] for name in names]) for title, about, names in GROUPS]
+
+    def clean_territory_rules(self) -> list[dict]:
+        return territory_rules_parse(self.cleaned_data.get("territory_rules") or "")
 
     def _clean_message(self, name: str) -> str | None:
         text = self.cleaned_data.get(name)

@@ -108,13 +108,14 @@ def status_changed(lead: Lead, *, old: str, new: str, actor: User | None = None,
     return _event(lead, Type.STATUS_CHANGED, actor, old=old, new=new, reason=reason)
 
 
-def lead_assigned(lead: Lead, *, assignee: User | None, actor: User | None = None) -> LeadEvent:
+def lead_assigned(lead: Lead, *, assignee: User | None, actor: User | None = None, reason: str = "") -> LeadEvent:
     return _event(
         lead,
         Type.ASSIGNED,
         actor,
         assignee_id=str(assignee.pk) if assignee else None,
         assignee=assignee.get_full_name() if assignee else None,
+        reason=reason,
     )
 
 

@@ -93,6 +93,10 @@ class CampaignSettings(TimestampedModel):
     hot_lead_notification = models.BooleanField(default=True)
     hot_lead_auto_assign = models.BooleanField(default=False)
     hot_lead_assignment_rule = models.TextField(choices=AssignmentRule.choices, default=AssignmentRule.ROUND_ROBIN)
+    # [{"prefix": "LS6", "user_id": "<uuid>"}]: a hot lead whose postcode starts with the prefix goes to that rep.
+    territory_rules = models.JSONField(default=list, blank=True)
+    # The rep the round robin gave the last hot lead to, so the next one is fair across restarts.
+    round_robin_last_user_id = models.UUIDField(null=True, blank=True, editable=False)
 
     auto_status_updates = models.BooleanField(default=True)
 

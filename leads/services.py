@@ -8,6 +8,7 @@ from django_tenants.utils import schema_context
 
 from clients.models import User
 from leads import events
+from leads.assignment import lead_hot_assign
 from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 from leads.happenings import Happening, lead_happened
 from leads.models import CampaignSettings, Dataset, Lead
@@ -92,6 +93,7 @@ def lead_status_change(
     if status == Lead.ContactStatus.HOT:
         at = at or timezone.now()
         lead_happened(lead=lead, kind=Happening.HOT, at=at, data={"reason": reason})
+        lead_hot_assign(lead=lead, at=at)  # first, so the rep it picks is the one told
         if options is None or options.hot_lead_notification:
             lead_notify(lead=lead, kind="hot", reason=reason or "Now HOT.", at=at, actor=actor)
     return lead

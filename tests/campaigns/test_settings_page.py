@@ -629,3 +629,37 @@ def test_the_campaign_page_shows_the_default_window_and_rate(alpha, owner, clien
     assert "Texts go out Mon–Fri, 09:00–17:00 (Europe/London)" in page
     assert "at most 1 text a minute, 30 an hour and 500 a day" in page
     assert 'id="m1-at"' in page and "M1 to 1 lead:" in page
+
+
+def test_territory_rules_are_saved_from_lines_and_shown_back(alpha, owner, client, dataset, make_user):
+    rep = make_user(alpha, "jo@alpha.example", User.Role.SALES_REP)
+    client.force_login(owner)
+    lines = "ls6 jo@alpha.example\nM1 JO@alpha.example\n"
+
+    response = client.post(
+        _url(dataset), _form_data(dataset.campaign_settings, hot_lead_assignment_rule="territory",
+                                  territory_rules=lines), **HOST
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert _settings(dataset).territory_rules == [
+        {"prefix": "LS6", "user_id": str(rep.pk)},
+        {"prefix": "M1", "user_id": str(rep.pk)},
+    ]
+    assert "LS6 jo@alpha.example" in client.get(_url(dataset), **HOST).content.decode()
+
+
+@pytest.mark.parametrize(
+    "line, error",
+    [("LS6", "a postcode prefix and a rep"), ("12X jo@alpha.example", "postcode prefix"),
+     ("LS6 nobody@alpha.example", "not an active sales rep")],
+)  # fmt: skip
+def test_a_bad_territory_rule_is_refused_with_its_line(alpha, owner, client, dataset, make_user, line, error):
+    make_user(alpha, "jo@alpha.example", User.Role.SALES_REP)
+    client.force_login(owner)
+
+    response = client.post(_url(dataset), _form_data(dataset.campaign_settings, territory_rules=line), **HOST)
+
+    assert response.status_code == 200
+    assert error in response.content.decode() and "Line 1" in response.content.decode()
+    assert _settings(dataset).territory_rules == []
