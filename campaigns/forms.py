@@ -14,6 +14,18 @@ from leads.phones import normalise_phone
 
 class LeadStatusForm(forms.Form):
     contact_status = forms.ChoiceField(choices=Lead.ContactStatus.choices, label="Status")
+    install_date = forms.DateField(
+        required=False,
+        label="Install date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="For Converted: when the installation is (or was) booked in.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("contact_status") == Lead.ContactStatus.CONVERTED and not data.get("install_date"):
+            self.add_error("install_date", "Give the install date to mark the lead Converted.")
+        return data
 
 
 # --- Campaign settings ------------------------------------------------------------------
@@ -137,7 +149,7 @@ HELP = {
     "hot_lead_notification": "Tell the team when a lead turns Hot.",
     "hot_lead_auto_assign": "Assign hot leads to a sales rep automatically.",
     "hot_lead_assignment_rule": "How hot leads are shared out when assigned automatically.",
-    "territory_rules": 'For the territory rule: one line per area, a postcode prefix and a sales rep\'s e-mail, e.g. '
+    "territory_rules": "For the territory rule: one line per area, a postcode prefix and a sales rep's e-mail, e.g. "
     '"LS6 jo@example.com". The longest matching prefix wins; leads with no match go round robin.',
     "auto_normalize_uk_numbers": "Turn 07…, 447… and 0044… into +44… on import.",
     "allow_international": "Accept numbers outside the UK.",

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -74,13 +74,22 @@ def dataset_stats_recount(*, dataset_id) -> Dataset:
 
 
 def lead_status_change(
-    *, lead: Lead, status: str, actor: User | None, reason: str = "", at: datetime | None = None
+    *,
+    lead: Lead,
+    status: str,
+    actor: User | None,
+    reason: str = "",
+    at: datetime | None = None,
+    install_date: date | None = None,
 ) -> Lead:
     """One status change, on the timeline; a lead turning HOT tells its rep (the dataset's
     `hot_lead_notification`)."""
     if status not in Lead.ContactStatus.values:
         raise ValidationError({"contact_status": f"Unknown status {status!r}."})
     old = lead.contact_status
+    if status == Lead.ContactStatus.CONVERTED and install_date:
+        lead.install_date = install_date  # the return on the campaign: when the job happens
+        lead.save(update_fields=["install_date", "updated_at"])
     if old == status:
         return lead
     lead.contact_status = status

@@ -110,10 +110,16 @@ def lead_status(request, pk):
     lead = lead_for(request.user, pk)
     form = LeadStatusForm(request.POST)
     if form.is_valid():
-        lead_status_change(lead=lead, status=form.cleaned_data["contact_status"], actor=request.user)
+        lead_status_change(
+            lead=lead,
+            status=form.cleaned_data["contact_status"],
+            actor=request.user,
+            at=timezone.now(),
+            install_date=form.cleaned_data["install_date"],
+        )
         messages.success(request, f"Status set to {lead.get_contact_status_display()}.")
     else:
-        messages.error(request, "Choose one of the listed statuses.")
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect("lead_detail", pk=lead.pk)
 
 

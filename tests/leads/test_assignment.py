@@ -98,3 +98,17 @@ def test_the_assigned_rep_is_the_one_told(alpha, make_user, owner):
     lead_status_change(lead=lead, status="HOT", actor=None, at=timezone.now())
 
     assert rep.notifications.filter(kind="hot").exists() and not owner.notifications.exists()
+
+
+def test_staff_mark_a_lead_converted_with_its_install_date(alpha, owner, client):
+    lead = campaign_dataset(name="Won", leads=1).leads.get()
+    client.force_login(owner)
+    host = {"HTTP_HOST": "alpha.localhost"}
+
+    refused = client.post(f"/leads/{lead.pk}/status/", {"contact_status": "CONVERTED"}, follow=True, **host)
+    assert "Give the install date" in refused.content.decode()
+    client.post(f"/leads/{lead.pk}/status/", {"contact_status": "CONVERTED", "install_date": "2027-02-14"}, **host)
+
+    lead.refresh_from_db()
+    assert lead.contact_status == "CONVERTED" and str(lead.install_date) == "2027-02-14"
+    assert lead.dataset.__class__.objects.get(pk=lead.dataset_id).converted_leads == 1
