@@ -49,6 +49,7 @@ CONVERSATION_KINDS = {
     "unread": Q(has_unread=True),
     "hot": Q(lead__contact_status=Lead.ContactStatus.HOT),
     "review": Q(needs_review=True),
+    "drafts": Q(has_draft=True),  # Sophie's suggestions waiting for a person (suggest mode)
 }
 # Texts that reached no conversation, by filter name.
 TEXT_KINDS = {
@@ -61,6 +62,7 @@ INBOX_KINDS = {
     "unread": "Unread",
     "hot": "Hot",
     "review": "Needs review",
+    "drafts": "Sophie's drafts",
     "unmatched": "Unknown numbers",
     "foreign": "Not our number",
     "errors": "Errors",
@@ -93,7 +95,11 @@ def inbox_conversations(user: User, *, kind: str = "", mine: bool = False) -> Qu
     count = unread.order_by().values("conversation").annotate(n=Count("pk")).values("n")
     conversations = (
         conversations_visible_to(user)
-        .annotate(has_unread=Exists(unread), unread=Coalesce(Subquery(count), 0))
+        .annotate(
+            has_unread=Exists(unread),
+            unread=Coalesce(Subquery(count), 0),
+            has_draft=Exists(Message.objects.filter(conversation=OuterRef("pk"), status=Message.Status.DRAFT)),
+        )
         .filter(CONVERSATION_KINDS.get(kind) or Q(*CONVERSATION_KINDS.values(), _connector=Q.OR))
         .select_related("lead", "lead__assigned_to", "dataset")
         .order_by("-last_message_at")

@@ -136,3 +136,16 @@ def test_a_sales_rep_may_not_switch_sophie_off(alpha, teammate, client):
 
     assert response.status_code == 403
     assert Client.objects.get(pk=alpha.pk).sophie_enabled is True
+
+
+def test_a_draft_puts_the_conversation_in_the_inbox(lead, owner, client, django_capture_on_commit_callbacks):
+    lead.dataset.campaign_settings.ai_mode = "suggest"
+    lead.dataset.campaign_settings.save()
+    planned = _planned(lead, django_capture_on_commit_callbacks)
+    reply_write(message_id=planned.pk, at=planned.due_at, backend=Scripted(Draft("send", "Do you own your home?")))
+    Message.objects.filter(lead=lead, direction="inbound").update(read_at=timezone.now())
+    client.force_login(owner)
+
+    page = client.get("/inbox/?kind=drafts", **HOST).content.decode()
+
+    assert lead.first_name in page and "Sophie's draft</span>" in page
