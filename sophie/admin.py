@@ -1,7 +1,8 @@
 from django.contrib import admin
 
-from clients.admin_sites import ClientModelAdmin, client_admin
-from sophie.models import Insight, Lesson, Prompt, PromptTemplate, PromptVersion
+from campaigns.selectors import messages_visible_to
+from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, client_admin
+from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptVersion
 
 
 @admin.register(Lesson, site=client_admin)
@@ -40,3 +41,13 @@ class InsightAdmin(ClientModelAdmin):
     list_filter = ["insight_type", "severity", "category", "status"]
     search_fields = ["title", "description"]
     raw_id_fields = ["message", "conversation", "dataset", "related_lesson", "reviewed_by"]
+
+
+@admin.register(AiReply, site=client_admin)
+class AiReplyAdmin(ReadOnlyClientModelAdmin):
+    list_display = ["written_at", "message", "action", "backend", "model", "regenerated"]
+    list_filter = ["action", "backend"]
+    raw_id_fields = ["message", "prompt", "edited_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(message__in=messages_visible_to(request.user))
