@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from clients.access import belongs_here, client_url
 from clients.models import User
+from clients.roles import FLAG_FIELDS
 
 
 class LoginForm(AuthenticationForm):
@@ -85,9 +86,6 @@ class AcceptInviteForm(SetPasswordForm):
 
 def password_help() -> str:
     return password_validation.password_validators_help_text_html()
-
-
-FLAG_FIELDS = ["can_view_all_leads", "can_edit_lessons", "can_push_to_n8n", "can_manage_users"]
 
 
 class UserAccessForm(forms.Form):

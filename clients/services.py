@@ -4,6 +4,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from clients.models import Client, Domain, User, validate_slug
+from clients.roles import FLAG_FIELDS, access_change_refusal, status_change_refusal
 
 PUBLIC_SCHEMA = "public"
 
@@ -103,6 +104,12 @@ def user_create(
 
 def user_invite(*, client: Client, email: str, role: str, invited_by: User | None, base_url: str, **fields) -> User:
     """Creates an invited user (no password) and emails them a link to set one."""
+    if invited_by is not None:
+        flags = {flag: fields.get(flag, False) for flag in FLAG_FIELDS}
+        allowed = fields.get("allowed_dataset_ids")
+        _refuse(
+            access_change_refusal(editor=invited_by, target=None, role=role, flags=flags, allowed_dataset_ids=allowed)
+        )
     user = user_create(email=email, client=client, role=role, status=User.Status.INVITED, **fields)
     send_invite_email(user=user, invited_by=invited_by, base_url=base_url)
     return user
@@ -129,11 +136,21 @@ def send_invite_email(*, user: User, invited_by: User | None, base_url: str) -> 
     )
 
 
-def user_update_access(*, user: User, role: str, flags: dict[str, bool], allowed_dataset_ids: list | None) -> User:
+def _refuse(reason: str | None) -> None:
+    if reason:
+        raise ValidationError(reason, code="not_allowed")
+
+
+def user_update_access(
+    *, user: User, by: User, role: str, flags: dict[str, bool], allowed_dataset_ids: list | None
+) -> User:
     if role not in User.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
+    _refuse(
+        access_change_refusal(editor=by, target=user, role=role, flags=flags, allowed_dataset_ids=allowed_dataset_ids)
+    )
     user.role = role
-    for flag in ("can_view_all_leads", "can_edit_lessons", "can_push_to_n8n", "can_manage_users"):
+    for flag in FLAG_FIELDS:
         setattr(user, flag, bool(flags.get(flag, False)))
     user.allowed_dataset_ids = allowed_dataset_ids
     user.save()
@@ -141,14 +158,14 @@ def user_update_access(*, user: User, role: str, flags: dict[str, bool], allowed
 
 
 def user_suspend(*, user: User, by: User) -> User:
-    if user.pk == by.pk:
-        raise ValidationError("You cannot suspend yourself.")
+    _refuse(status_change_refusal(editor=by, target=user))
     user.status = User.Status.SUSPENDED
     user.save(update_fields=["status", "updated_at"])
     return user
 
 
-def user_reactivate(*, user: User) -> User:
+def user_reactivate(*, user: User, by: User) -> User:
+    _refuse(status_change_refusal(editor=by, target=user))
     user.status = User.Status.ACTIVE if user.has_usable_password() else User.Status.INVITED
     user.save(update_fields=["status", "updated_at"])
     return user
