@@ -50,7 +50,7 @@ urlpatterns = [
     path(
         "settings/users/<uuid:pk>/reactivate/", settings_pages.settings_user_reactivate, name="settings_user_reactivate"
     ),
-    path("files/", include("clients.urls")),
+    path("files/", include("leads.urls_files")),
     path("admin/", client_admin.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/", include(router.urls)),

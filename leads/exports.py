@@ -59,7 +59,7 @@ def export_rows(leads: QuerySet[Lead]) -> Iterator[list[str]]:
         yield [*base, neutralise(lead.dataset.name), *custom]
 
 
-def export_stream(leads: QuerySet[Lead], *, filename: str) -> Iterator[str]:
+def export_stream(leads: QuerySet[Lead], *, filename: str, owner=None) -> Iterator[str]:
     """Yields CSV text for a streaming response and saves the same bytes to exports storage at the end."""
     writer = csv.writer(_Echo())
     with tempfile.TemporaryFile() as copy:
@@ -68,10 +68,10 @@ def export_stream(leads: QuerySet[Lead], *, filename: str) -> Iterator[str]:
             copy.write(line.encode("utf-8"))
             yield line
         copy.seek(0)
-        save_client_file("exports", filename, File(copy))
+        save_client_file("exports", filename, File(copy), owner=owner)
 
 
-def export_save(leads: QuerySet[Lead], *, filename: str) -> str:
+def export_save(leads: QuerySet[Lead], *, filename: str, owner=None) -> str:
     """Writes the whole export to storage (command line, tasks); returns its storage path."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -82,4 +82,4 @@ def export_save(leads: QuerySet[Lead], *, filename: str) -> str:
             buffer.seek(0)
             buffer.truncate()
         copy.seek(0)
-        return save_client_file("exports", filename, File(copy))
+        return save_client_file("exports", filename, File(copy), owner=owner)

@@ -81,7 +81,8 @@ def lead_export(request):
     require(request.user, Action.EXPORT_LEADS)
     filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
     response = StreamingHttpResponse(
-        export_stream(_filtered_leads(request), filename=filename), content_type="text/csv; charset=utf-8"
+        export_stream(_filtered_leads(request), filename=filename, owner=request.user),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
