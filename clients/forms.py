@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.urls import reverse
 from django.utils.html import format_html
 
-from clients.access import belongs_here, client_url
+from clients.access import belongs_here, client_url, user_url
 from clients.models import User
 from clients.roles import FLAG_FIELDS
 
@@ -60,6 +61,12 @@ class ClientPasswordResetForm(PasswordResetForm):
     def __init__(self, *args, tenant=None, **kwargs):
         self.tenant = tenant
         super().__init__(*args, **kwargs)
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        # The link names the user's own host, whatever Host header the request carried.
+        path = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        context["link"] = user_url(context["user"], path)
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
     def get_users(self, email):
         users = User.objects.filter(email__iexact=email, status__in=[User.Status.ACTIVE, User.Status.INVITED])

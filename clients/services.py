@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
+from clients.access import user_url
 from clients.models import Client, Domain, User, validate_slug
 from clients.roles import FLAG_FIELDS, access_change_refusal, status_change_refusal
 
@@ -102,7 +103,7 @@ def user_create(
         )
 
 
-def user_invite(*, client: Client, email: str, role: str, invited_by: User | None, base_url: str, **fields) -> User:
+def user_invite(*, client: Client, email: str, role: str, invited_by: User | None, **fields) -> User:
     """Creates an invited user (no password) and emails them a link to set one."""
     if invited_by is not None:
         flags = {flag: fields.get(flag, False) for flag in FLAG_FIELDS}
@@ -111,18 +112,18 @@ def user_invite(*, client: Client, email: str, role: str, invited_by: User | Non
             access_change_refusal(editor=invited_by, target=None, role=role, flags=flags, allowed_dataset_ids=allowed)
         )
     user = user_create(email=email, client=client, role=role, status=User.Status.INVITED, **fields)
-    send_invite_email(user=user, invited_by=invited_by, base_url=base_url)
+    send_invite_email(user=user, invited_by=invited_by)
     return user
 
 
-def send_invite_email(*, user: User, invited_by: User | None, base_url: str) -> None:
+def send_invite_email(*, user: User, invited_by: User | None) -> None:
     from django.contrib.auth.tokens import default_token_generator
     from django.core.mail import send_mail
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    link = f"{base_url}/invite/{uid}/{default_token_generator.make_token(user)}/"
+    link = user_url(user, f"/invite/{uid}/{default_token_generator.make_token(user)}/")
     inviter = invited_by.get_full_name() if invited_by else "Your administrator"
     send_mail(
         subject=f"You're invited to {user.client.company_name} on DBR",

@@ -20,10 +20,15 @@ DBR_BASE_DOMAIN = env_str("DBR_BASE_DOMAIN", "localhost")
 DBR_PUBLIC_SCHEME = env_str("DBR_PUBLIC_SCHEME", "http")
 DBR_PUBLIC_PORT = env_int("DBR_PUBLIC_PORT", 8000 if DEBUG else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [DBR_BASE_DOMAIN, f".{DBR_BASE_DOMAIN}", "127.0.0.1", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list(
-    "CSRF_TRUSTED_ORIGINS",
-    [f"{DBR_PUBLIC_SCHEME}://*.{DBR_BASE_DOMAIN}" + (f":{DBR_PUBLIC_PORT}" if DBR_PUBLIC_PORT else "")],
-)
+# Each host trusts only its own origin (Django compares Origin with the request's host): a
+# wildcard here would let one client's pages post to another's (docs/security.md §4).
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto and X-Forwarded-Host (and strips
+# them from what clients send): one switch for both. Links in e-mails never depend on it.
+DBR_BEHIND_PROXY = env_bool("DBR_BEHIND_PROXY", False)
+if DBR_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
 
 # --- Tenancy (docs/architecture.md §2) -------------------------------------------------
 SHARED_APPS = [
@@ -69,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "dbr.middleware.BadInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dbr.middleware.ClientAccessMiddleware",
@@ -236,7 +242,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "DBR API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DBR API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for the client's own users and tokens, like the API it describes.
+    "SERVE_PERMISSIONS": ["clients.permissions.IsMemberOfThisClient"],
+}
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,4 @@
 import functools
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clients.params import uuid_param
 from clients.queue import enqueue
 from clients.roles import Action, require
 from leads.exports import export_stream
@@ -49,16 +49,8 @@ def _filtered_leads(request):
     if status := request.GET.get("status"):
         leads = leads.filter(contact_status=status)
     if dataset := request.GET.get("dataset"):
-        leads = leads.filter(dataset_id=dataset) if _is_uuid(dataset) else leads.none()
+        leads = leads.filter(dataset_id=uuid_param(dataset, name="dataset"))
     return leads.order_by("-last_message_at", "first_name")
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @login_required

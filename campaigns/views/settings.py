@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from clients.access import client_url
 from clients.forms import InviteForm, UserAccessForm
 from clients.models import User
 from clients.roles import Action, require
@@ -43,7 +42,6 @@ def settings_user_invite(request):
                 email=data["email"],
                 role=data["role"],
                 invited_by=request.user,
-                base_url=client_url(request.tenant, "").rstrip("/"),
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 allowed_dataset_ids=form.allowed_dataset_ids(),
