@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "dbr.tasks.heartbeat", "schedule": 30.0},
     "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": float(DBR_CADENCE_TICK_SECONDS)},
     "inbound-sweep": {"task": "campaigns.tasks.sweep_inbound_all", "schedule": 60.0},
+    "import-sweep": {"task": "leads.tasks.sweep_imports_all", "schedule": 300.0},
 }
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------
@@ -201,6 +202,12 @@ TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", 10)
 DBR_SIMULATOR_CALLBACK_ORIGIN = env_str("DBR_SIMULATOR_CALLBACK_ORIGIN")
 DBR_ALLOW_FICTION_NUMBERS = env_bool("DBR_ALLOW_FICTION_NUMBERS", False)
 DBR_MAX_UPLOAD_MB = env_int("DBR_MAX_UPLOAD_MB", 100)
+# What one list may hold (docs/security.md §2); a real list never comes near these.
+DBR_IMPORT_MAX_ROWS = env_int("DBR_IMPORT_MAX_ROWS", 2_000_000)
+DBR_IMPORT_MAX_COLUMNS = env_int("DBR_IMPORT_MAX_COLUMNS", 1_000)
+DBR_IMPORT_XLSX_MAX_MB = env_int("DBR_IMPORT_XLSX_MAX_MB", 1_024)  # unpacked, whole workbook
+DBR_IMPORT_XLSX_MAX_MEMBER_MB = env_int("DBR_IMPORT_XLSX_MAX_MEMBER_MB", 512)  # unpacked, one part
+DBR_IMPORT_XLSX_MAX_RATIO = env_int("DBR_IMPORT_XLSX_MAX_RATIO", 200)
 # Parser processes per import (bench/import: 2 is ~4% faster on an idle 2-core machine, 1 when it is busy).
 DBR_IMPORT_WORKERS = env_int("DBR_IMPORT_WORKERS", 2)
 DBR_LLM_BACKEND = env_str("DBR_LLM_BACKEND", "rules")

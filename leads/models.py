@@ -364,6 +364,7 @@ class Upload(CreatedModel):
 
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
 
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When the import was handed to a worker.")
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     processing_time = models.IntegerField(null=True, blank=True, help_text="Seconds.")

@@ -1,6 +1,8 @@
 from celery import shared_task
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
-from clients.models import User
+from clients.models import Client, User
 from leads.importing.reading import ImportFileError
 from leads.importing.run import lead_import
 from leads.models import Dataset, Upload
@@ -22,3 +24,15 @@ def import_upload(upload_id: str, dataset_id: str, mapping: dict, actor_id: str 
         lead_import(upload=upload, dataset=dataset, mapping=mapping, actor=actor)
     except ImportFileError:
         pass  # recorded on the upload with the reason
+
+
+@shared_task(ignore_result=True)
+def sweep_imports_all() -> int:
+    """Beat (public schema): re-queues uploads left processing with no worker on them (broker down, worker killed)."""
+    from leads.importing.queueing import uploads_stuck_requeue
+
+    count = 0
+    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
+        with schema_context(client.schema_name):
+            count += uploads_stuck_requeue(at=timezone.now())
+    return count

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients.params import uuid_param
-from clients.queue import enqueue
 from clients.roles import Action, require
 from leads.exports import export_stream
 from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
@@ -18,6 +17,7 @@ from leads.importing.mapping import upload_mapping
 from leads.importing.options import dataset_required_fields_set, import_settings
 from leads.importing.preview import import_preview
 from leads.importing.progress import progress_get
+from leads.importing.queueing import upload_import_queue
 from leads.importing.reading import ImportFileError
 from leads.importing.receive import upload_mapping_set, upload_receive
 from leads.models import Lead, Suppression, Upload
@@ -25,7 +25,6 @@ from leads.phones import normalise_phone
 from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
 from leads.services import dataset_create
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
-from leads.tasks import import_upload
 
 PAGE_SIZE = 50
 
@@ -162,10 +161,9 @@ def import_preview_view(request, upload):
 @require_POST
 @_wizard_step(already_imported="This file has been imported already.")
 def import_run(request, upload):
-    mapping = upload_mapping(upload)
-    upload.status = Upload.Status.PROCESSING
-    upload.save(update_fields=["status"])
-    enqueue(import_upload, str(upload.pk), str(upload.dataset_id), mapping, str(request.user.pk))
+    if not upload_import_queue(upload=upload, at=timezone.now(), actor_id=str(request.user.pk)):
+        messages.error(request, "The background worker is unavailable, so the import has not started. Try again.")
+        return redirect("import_preview", pk=upload.pk)
     return redirect("import_detail", pk=upload.pk)
 
 
