@@ -4,7 +4,8 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from clients.access import user_url
-from clients.models import Client, Domain, User, validate_slug
+from clients.models import Client, Domain, SendingNumber, User, validate_slug
+from clients.numbers import sending_number_add
 from clients.roles import FLAG_FIELDS, access_change_refusal, status_change_refusal
 
 PUBLIC_SCHEMA = "public"
@@ -27,7 +28,7 @@ def public_tenant_ensure(*, domain: str | None = None) -> Client:
     return public
 
 
-def client_create(*, name: str, slug: str, domain: str | None = None, **fields) -> Client:
+def client_create(*, name: str, slug: str, domain: str | None = None, number: str | None = None, **fields) -> Client:
     """Creates a client with its domain, schema and seeded defaults — all of it or nothing.
 
     PostgreSQL DDL is transactional, so the schema, its migrations and the apps' seeds
@@ -50,14 +51,20 @@ def client_create(*, name: str, slug: str, domain: str | None = None, **fields) 
         errors["name"] = f"A client named {same_name.company_name!r} already exists."
     if Domain.objects.filter(domain=domain).exists():
         errors["domain"] = f"The domain {domain!r} already belongs to another client."
+    if number and SendingNumber.objects.filter(number=number.strip()).exists():
+        errors["number"] = f"{number} already belongs to another client."
     if errors:
         raise ValidationError(errors)
 
     connection.set_schema_to_public()
     with transaction.atomic():
+        if number:
+            fields["twilio_phone_number"] = number.strip()
         client = Client(slug=slug, schema_name=slug, company_name=name, **fields)
         client.save(verbosity=0)
         Domain.objects.create(domain=domain, tenant=client, is_primary=True)
+        if number:
+            sending_number_add(client=client, number=number)
         client.schema_ready = True
         client.save(update_fields=["schema_ready", "updated_at"])
     return client

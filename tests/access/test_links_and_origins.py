@@ -4,7 +4,7 @@ import re
 
 import pytest
 from django.core import mail
-from django.test import Client as TestClient
+from django.test import Client as Browser
 from rest_framework.authtoken.models import Token
 
 from clients.models import User
@@ -62,7 +62,7 @@ def test_a_staff_reset_link_names_the_public_host(make_user, client, public_http
 
 
 def test_a_post_with_another_clients_origin_is_refused(owner, beta):
-    browser = TestClient(enforce_csrf_checks=True)
+    browser = Browser(enforce_csrf_checks=True)
     browser.force_login(owner)
     browser.get("/settings/users/invite/", **ALPHA)
     token = browser.cookies["csrftoken"].value

@@ -10,6 +10,7 @@ from campaigns.transports.base import TransportError
 from clients.models import User
 from leads.models import CampaignSettings, Dataset, Lead
 from leads.services import dataset_create
+from tests.campaigns.helpers import number_register
 
 HOST = {"HTTP_HOST": "alpha.localhost"}
 HTMX = {**HOST, "HTTP_HX_REQUEST": "true"}
@@ -20,6 +21,7 @@ NUMBER = "+447700900999"
 def dataset(alpha) -> Dataset:
     dataset = dataset_create(name="Spring 2024")
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(twilio_number=NUMBER)
+    number_register(NUMBER)
     Lead.objects.create(
         dataset=dataset, first_name="Gareth", last_name="Evans", phone_number="+447700900101", postcode="CF10 1AA"
     )
