@@ -262,6 +262,7 @@ def test_it_saves_every_group(alpha, owner, client, dataset):
         "twilio_number": "07700 900888",
         "cal_booking_link": "cal.com/alpha/survey",
     }
+    number_register("+447700900888")
 
     response = client.post(_url(dataset), _form_data(dataset.campaign_settings, **changes), **HOST)
 
@@ -580,3 +581,15 @@ def test_it_says_when_the_next_queued_text_is_planned(alpha, owner, client, data
     page = client.get(_url(dataset), **HOST).content.decode()
 
     assert 'id="next-send"' in page and "1 Dec 10:00:00" in page
+
+
+def test_it_accepts_only_a_number_registered_to_the_client(alpha, beta, owner, client, dataset):
+    from clients.models import SendingNumber
+
+    SendingNumber.objects.create(number="+447700900777", client=beta)
+    client.force_login(owner)
+
+    for number in ("+447700900777", "+447700900666"):
+        page = client.post(_url(dataset), _form_data(dataset.campaign_settings, twilio_number=number), **HOST)
+        assert page.status_code == 200 and "is not registered to" in page.content.decode()
+    assert _settings(dataset).twilio_number == NUMBER
