@@ -36,3 +36,12 @@ def sweep_imports_all() -> int:
         with schema_context(client.schema_name):
             count += uploads_stuck_requeue(at=timezone.now())
     return count
+
+
+@shared_task(ignore_result=True, time_limit=3600, soft_time_limit=3540)
+def count_upload_rows(upload_id: str) -> None:
+    from leads.importing.receive import upload_rows_count
+
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is not None:
+        upload_rows_count(upload=upload)

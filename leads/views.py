@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients.params import uuid_param
+from clients.queue import enqueue
 from clients.roles import Action, require
 from leads.exports import export_stream
 from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
@@ -25,6 +26,7 @@ from leads.phones import normalise_phone
 from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
 from leads.services import dataset_create
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
+from leads.tasks import count_upload_rows
 
 PAGE_SIZE = 50
 
@@ -98,6 +100,7 @@ def import_start(request):
         if upload.status == Upload.Status.FAILED:
             form.add_error("file", upload.errors["file"])
         else:
+            enqueue(count_upload_rows, str(upload.pk))  # counting reads the whole file: the worker's job
             return redirect("import_mapping", pk=upload.pk)
     return render(request, "leads/import_start.html", {"form": form, "nav": "datasets"})
 

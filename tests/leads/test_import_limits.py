@@ -144,3 +144,26 @@ def test_import_leads_refuses_a_bomb_in_one_line_within_seconds_and_300_mb(tenan
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 300 * 1024  # KB
     connection.set_tenant(tenants["alpha"])
     assert not Dataset.objects.filter(name="Bomb").exists()
+
+
+def test_the_web_request_leaves_counting_rows_to_the_worker(alpha, owner, client, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from leads.models import Upload
+    from leads.tasks import count_upload_rows
+
+    client.force_login(owner)
+    content = b"First Name,Mobile\n" + b"".join(b"Ann,077009%05d\n" % n for n in range(300))
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(
+            "/datasets/import/",
+            {"new_dataset_name": "Counted", "file": SimpleUploadedFile("l.csv", content)},
+            HTTP_HOST="alpha.localhost",
+        )
+    upload = Upload.objects.get()
+
+    assert upload.status == "mapping" and upload.rows_detected is None and len(queued) == 1
+    count_upload_rows(str(upload.pk))
+    upload.refresh_from_db()
+    assert upload.rows_detected == 300
