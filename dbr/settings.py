@@ -190,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
     "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": float(DBR_CADENCE_TICK_SECONDS)},
     "inbound-sweep": {"task": "campaigns.tasks.sweep_inbound_all", "schedule": 60.0},
     "import-sweep": {"task": "leads.tasks.sweep_imports_all", "schedule": 300.0},
+    "file-retention": {"task": "leads.tasks.expire_files_all", "schedule": 3600.0},
 }
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------
@@ -208,6 +209,8 @@ DBR_IMPORT_MAX_COLUMNS = env_int("DBR_IMPORT_MAX_COLUMNS", 1_000)
 DBR_IMPORT_XLSX_MAX_MB = env_int("DBR_IMPORT_XLSX_MAX_MB", 1_024)  # unpacked, whole workbook
 DBR_IMPORT_XLSX_MAX_MEMBER_MB = env_int("DBR_IMPORT_XLSX_MAX_MEMBER_MB", 512)  # unpacked, one part
 DBR_IMPORT_XLSX_MAX_RATIO = env_int("DBR_IMPORT_XLSX_MAX_RATIO", 200)
+# Uploaded files and exports are deleted this many days after they were made (docs/security.md §6).
+DBR_FILE_RETENTION_DAYS = env_int("DBR_FILE_RETENTION_DAYS", 90)
 # Parser processes per import (bench/import: 2 is ~4% faster on an idle 2-core machine, 1 when it is busy).
 DBR_IMPORT_WORKERS = env_int("DBR_IMPORT_WORKERS", 2)
 DBR_LLM_BACKEND = env_str("DBR_LLM_BACKEND", "rules")

@@ -91,7 +91,16 @@ class LeadAdmin(ReadOnlyClientModelAdmin):
 
 @admin.register(Upload, site=client_admin)
 class UploadAdmin(ReadOnlyClientModelAdmin):
-    list_display = ["filename", "dataset", "status", "rows_detected", "rows_imported", "created_at", "processing_time"]
+    list_display = [
+        "filename",
+        "dataset",
+        "status",
+        "rows_detected",
+        "rows_imported",
+        "created_at",
+        "processing_time",
+        "file_expired_at",
+    ]
     list_filter = ["status"]
     search_fields = ["filename"]
 

@@ -365,6 +365,9 @@ class Upload(CreatedModel):
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
 
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When the import was handed to a worker.")
+    file_expired_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the stored file was deleted by the retention period (the figures stay)."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     processing_time = models.IntegerField(null=True, blank=True, help_text="Seconds.")

@@ -45,3 +45,15 @@ def count_upload_rows(upload_id: str) -> None:
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is not None:
         upload_rows_count(upload=upload)
+
+
+@shared_task(ignore_result=True, time_limit=3600, soft_time_limit=3540)
+def expire_files_all() -> int:
+    """Beat (public schema), hourly: every client's uploads and exports past the retention period."""
+    from leads.retention import files_expire
+
+    count = 0
+    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
+        with schema_context(client.schema_name):
+            count += files_expire(at=timezone.now())
+    return count
