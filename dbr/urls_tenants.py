@@ -11,6 +11,7 @@ from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
 from leads import views as lead_views
+from sophie import views as gdpr_pages
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -32,6 +33,8 @@ urlpatterns = [
     path("leads/<uuid:pk>/manual-mode/", lead_page.lead_manual_mode, name="lead_manual_mode"),
     path("leads/<uuid:pk>/reply/", lead_page.lead_reply, name="lead_reply"),
     path("leads/<uuid:pk>/reply/count/", lead_page.lead_reply_count, name="lead_reply_count"),
+    path("leads/<uuid:pk>/data/", gdpr_pages.lead_data, name="lead_data"),
+    path("leads/<uuid:pk>/erase/", gdpr_pages.lead_erase_view, name="lead_erase"),
     path("inbox/", inbox_pages.inbox, name="inbox"),
     path("inbox/texts/<uuid:pk>/", inbox_pages.inbox_text, name="inbox_text"),
     path("inbox/texts/<uuid:pk>/attach/", inbox_pages.inbox_text_attach, name="inbox_text_attach"),

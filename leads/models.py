@@ -402,6 +402,7 @@ class LeadEvent(CreatedModel):
         ARCHIVED = "archived", "Archived"
         CALL_BOOKED = "call_booked", "Call booked"
         NOTE = "note", "Note"
+        ERASED = "erased", "Personal data erased"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_type = models.TextField(choices=Type.choices)
@@ -428,6 +429,7 @@ class Suppression(CreatedModel):
         STAFF = "staff", "Added by staff"
         TWILIO_21610 = "twilio_21610", "Twilio 21610 (unsubscribed)"
         WRONG_NUMBER = "wrong_number", "Wrong number"
+        ERASURE = "erasure", "Erased on request (GDPR)"
 
     phone_number = models.TextField(unique=True, help_text="E.164")
     reason = models.TextField(blank=True, default="")

@@ -23,14 +23,14 @@ def files_expire(*, at: datetime) -> int:
             count += 1
         Upload.objects.filter(pk=upload.pk).update(file_expired_at=at)
     exports = bucket_storage("exports")
-    for path in _files_under(exports, client_prefix(connection.schema_name)):
+    for path in files_under(exports, client_prefix(connection.schema_name)):
         if exports.get_modified_time(path) < cutoff:
             exports.delete(path)
             count += 1
     return count
 
 
-def _files_under(storage, folder: str):
+def files_under(storage, folder: str):
     try:
         folders, files = storage.listdir(folder)
     except FileNotFoundError:
@@ -38,4 +38,4 @@ def _files_under(storage, folder: str):
     for name in files:
         yield str(PurePosixPath(folder) / name)
     for name in folders:
-        yield from _files_under(storage, str(PurePosixPath(folder) / name))
+        yield from files_under(storage, str(PurePosixPath(folder) / name))
