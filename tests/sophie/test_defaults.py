@@ -16,8 +16,7 @@ SECTIONS = {"context", "goal", "tone", "knowledge", "objections", "boundaries"}
 # GSM 03.38 basic alphabet plus its extension table: anything else makes a text UCS-2.
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-    "^{}\\[~]|€"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà" "^{}\\[~]|€"
 )
 SENDABLE = ("title", "description", "trigger", "correct_response", "incorrect_response", "reasoning")
 
@@ -108,18 +107,8 @@ def test_it_uses_only_known_merge_fields():
 def test_it_blacklists_every_forbidden_claim_family():
     words = {w.lower() for w in _blacklist()}
     assert {
-        "free",
-        "fully funded",
-        "government-backed",
-        "government scheme",
-        "last chance",
-        "today only",
-        "funding ends soon",
-        "guaranteed",
-        "pays for itself",
-        "up to",
-        "0% finance",
-        "interest-free",
+        "free", "fully funded", "government-backed", "government scheme", "last chance", "today only",
+        "funding ends soon", "guaranteed", "pays for itself", "up to", "0% finance", "interest-free",
     } <= words
     assert len(words) == len(_blacklist()), "one lesson per word"
 
