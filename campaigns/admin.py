@@ -6,7 +6,7 @@ from django.utils.text import Truncator
 from campaigns.inbound import inbound_reprocess
 from campaigns.models import Conversation, InboundSms, Message, MessageStatusEvent
 from campaigns.selectors import conversations_visible_to, messages_visible_to
-from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, client_admin
+from clients.admin_sites import ReadOnlyClientModelAdmin, client_admin
 from leads.selectors import leads_visible_to
 
 
@@ -22,7 +22,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation, site=client_admin)
-class ConversationAdmin(ClientModelAdmin):
+class ConversationAdmin(ReadOnlyClientModelAdmin):
     list_display = ["lead", "dataset", "status", "message_count", "sentiment", "needs_review", "last_message_at"]
     list_filter = ["status", "needs_review", "sentiment"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__phone_number"]
@@ -34,7 +34,7 @@ class ConversationAdmin(ClientModelAdmin):
 
 
 @admin.register(Message, site=client_admin)
-class MessageAdmin(ClientModelAdmin):
+class MessageAdmin(ReadOnlyClientModelAdmin):
     list_display = [
         "created_at",
         "lead",
@@ -49,7 +49,6 @@ class MessageAdmin(ClientModelAdmin):
     list_filter = ["direction", "message_type", "status", "ai_generated", "ai_feedback_status"]
     search_fields = ["content", "twilio_sid", "to_number", "from_number"]
     raw_id_fields = ["conversation", "lead"]
-    readonly_fields = ["sent_by"]  # a fact about the text; a select would also list every client's users
 
     def get_queryset(self, request):
         return messages_visible_to(request.user).select_related("lead", "sent_by")

@@ -5,7 +5,9 @@ from django import forms
 from django.conf import settings
 
 from campaigns import content
+from campaigns.numbers import sending_number_problem
 from campaigns.preview import merge_field_hint
+from clients.access import current_client
 from leads.assignment import territory_rules_parse, territory_rules_text
 from leads.importing.mapping import FIELD_LABELS, FIELDS
 from leads.models import WEEKDAYS, CampaignSettings, Lead
@@ -327,6 +329,8 @@ class CampaignSettingsForm(forms.ModelForm):
         result = normalise_phone(raw, allow_international=True, allow_fiction=settings.DBR_ALLOW_FICTION_NUMBERS)
         if result.e164 is None or not result.sms_capable:
             raise forms.ValidationError(f"{result.reason}. Give the Twilio number texts are sent from.")
+        if problem := sending_number_problem(result.e164, current_client()):
+            raise forms.ValidationError(f"{problem} Ask DBR support to register it, or leave this empty.")
         return result.e164
 
     def clean_save_as_template(self) -> str:

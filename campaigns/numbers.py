@@ -1,7 +1,9 @@
-"""The client's own numbers: the default one and any that a dataset's campaign settings name."""
+"""The client's own numbers: registered in `clients.SendingNumber` (one client per number); a dataset's
+campaign settings may name one of them, otherwise the client's default is used."""
 
 from clients.access import current_client
 from clients.models import Client
+from clients.numbers import number_is_clients, numbers_of
 from leads.models import CampaignSettings
 
 
@@ -10,14 +12,13 @@ def sending_number(options: CampaignSettings, client: Client) -> str | None:
     return options.twilio_number or client.twilio_phone_number or None
 
 
+def sending_number_problem(number: str | None, client: Client) -> str | None:
+    """Why texts may not go from `number` for this client (the pre-send check and the campaign start ask)."""
+    if number and not number_is_clients(client=client, number=number):
+        return f"The sending number {number} is not registered to {client.company_name}."
+    return None
+
+
 def client_numbers() -> set[str]:
-    """Every number of the current client, as E.164 strings (an inbound `To` is compared exactly)."""
-    numbers = set(
-        CampaignSettings.objects.exclude(twilio_number__isnull=True)
-        .exclude(twilio_number="")
-        .values_list("twilio_number", flat=True)
-    )
-    client = current_client()
-    if client.twilio_phone_number:
-        numbers.add(client.twilio_phone_number)
-    return numbers
+    """Every number registered to the current client, as E.164 strings (an inbound `To` is compared exactly)."""
+    return numbers_of(current_client())

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from campaigns import content
 from campaigns.models import Message
-from campaigns.numbers import sending_number
+from campaigns.numbers import sending_number, sending_number_problem
 from campaigns.schedule import window_from_settings
 from clients.access import current_client
 from clients.models import Client, User
@@ -47,6 +47,8 @@ def start_problems(dataset: Dataset, client: Client) -> list[str]:
         problems.append("Choose at least one sending day.")
     if not sending_number(options, client):
         problems.append("There is no sending number: set one in the campaign settings or the client's settings.")
+    elif problem := sending_number_problem(sending_number(options, client), client):
+        problems.append(problem)
     if not _has_leads_to_text(dataset):
         problems.append(
             "No lead in this dataset would be texted (none with a mobile number, not opted out, not contacted yet):"

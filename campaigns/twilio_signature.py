@@ -57,4 +57,11 @@ def twilio_signed(view):
             return HttpResponseForbidden()
         return view(request, *args, **kwargs)
 
+    checked.keeps_raw_input = True  # signed raw values: dbr.middleware.BadInputMiddleware lets them in
     return checked
+
+
+def params_storable(params: dict[str, str]) -> dict[str, str]:
+    """A signed webhook's values as they can be stored: NUL (which PostgreSQL refuses) becomes U+FFFD.
+    Only after the signature was checked on the raw values."""
+    return {key.replace("\x00", "\ufffd"): value.replace("\x00", "\ufffd") for key, value in params.items()}

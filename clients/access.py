@@ -11,14 +11,27 @@ def belongs_here(user: User, tenant: Client) -> bool:
 
 
 def client_url(client: Client, path: str = "/") -> str:
-    from django.conf import settings
-
+    """A URL on the client's primary host, never the request's Host header (docs/security.md §4)."""
     # Cached on the instance: senders build one callback URL per message.
     if not hasattr(client, "_primary_domain"):
         client._primary_domain = client.get_primary_domain()
-    domain = client._primary_domain
+    return _public_url(client._primary_domain.domain, path)
+
+
+def user_url(user: User, path: str = "/") -> str:
+    """Every link in every e-mail: the user's client host, or the platform's host for staff."""
+    from django.conf import settings
+
+    if user.client_id is not None:
+        return client_url(user.client, path)
+    return _public_url(settings.DBR_BASE_DOMAIN, path)
+
+
+def _public_url(host: str, path: str) -> str:
+    from django.conf import settings
+
     port = f":{settings.DBR_PUBLIC_PORT}" if settings.DBR_PUBLIC_PORT else ""
-    return f"{settings.DBR_PUBLIC_SCHEME}://{domain.domain}{port}{path}"
+    return f"{settings.DBR_PUBLIC_SCHEME}://{host}{port}{path}"
 
 
 def current_client() -> Client:

@@ -85,7 +85,8 @@ class ClientModelAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyClientModelAdmin(ClientModelAdmin):
-    """Logs written by the system: visible, never edited by hand."""
+    """Records and settings with rules of their own: visible here, changed only through the
+    dashboard's services, so nothing bypasses their checks (docs/security.md §1)."""
 
     def has_add_permission(self, request) -> bool:
         return False

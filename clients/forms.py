@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.urls import reverse
 from django.utils.html import format_html
 
-from clients.access import belongs_here, client_url
+from clients.access import belongs_here, client_url, user_url
 from clients.models import User
+from clients.roles import FLAG_FIELDS
 
 
 class LoginForm(AuthenticationForm):
@@ -60,6 +62,12 @@ class ClientPasswordResetForm(PasswordResetForm):
         self.tenant = tenant
         super().__init__(*args, **kwargs)
 
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        # The link names the user's own host, whatever Host header the request carried.
+        path = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        context["link"] = user_url(context["user"], path)
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
     def get_users(self, email):
         users = User.objects.filter(email__iexact=email, status__in=[User.Status.ACTIVE, User.Status.INVITED])
         if self.tenant is None or self.tenant.is_public:
@@ -85,9 +93,6 @@ class AcceptInviteForm(SetPasswordForm):
 
 def password_help() -> str:
     return password_validation.password_validators_help_text_html()
-
-
-FLAG_FIELDS = ["can_view_all_leads", "can_edit_lessons", "can_push_to_n8n", "can_manage_users"]
 
 
 class UserAccessForm(forms.Form):

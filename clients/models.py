@@ -94,6 +94,20 @@ class Domain(DomainMixin):
         return self.domain
 
 
+class SendingNumber(models.Model):
+    """A Twilio number and the one client it belongs to (public: a number is never shared)."""
+
+    number = models.TextField(unique=True, help_text="E.164, e.g. +447700900123")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sending_numbers")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "sending_numbers"
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 

@@ -3,7 +3,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from clients.models import Client, Domain, User, validate_slug
+from clients.access import user_url
+from clients.models import Client, Domain, SendingNumber, User, validate_slug
+from clients.numbers import sending_number_add
+from clients.roles import FLAG_FIELDS, access_change_refusal, status_change_refusal
 
 PUBLIC_SCHEMA = "public"
 
@@ -25,7 +28,7 @@ def public_tenant_ensure(*, domain: str | None = None) -> Client:
     return public
 
 
-def client_create(*, name: str, slug: str, domain: str | None = None, **fields) -> Client:
+def client_create(*, name: str, slug: str, domain: str | None = None, number: str | None = None, **fields) -> Client:
     """Creates a client with its domain, schema and seeded defaults — all of it or nothing.
 
     PostgreSQL DDL is transactional, so the schema, its migrations and the apps' seeds
@@ -48,14 +51,20 @@ def client_create(*, name: str, slug: str, domain: str | None = None, **fields) 
         errors["name"] = f"A client named {same_name.company_name!r} already exists."
     if Domain.objects.filter(domain=domain).exists():
         errors["domain"] = f"The domain {domain!r} already belongs to another client."
+    if number and SendingNumber.objects.filter(number=number.strip()).exists():
+        errors["number"] = f"{number} already belongs to another client."
     if errors:
         raise ValidationError(errors)
 
     connection.set_schema_to_public()
     with transaction.atomic():
+        if number:
+            fields["twilio_phone_number"] = number.strip()
         client = Client(slug=slug, schema_name=slug, company_name=name, **fields)
         client.save(verbosity=0)
         Domain.objects.create(domain=domain, tenant=client, is_primary=True)
+        if number:
+            sending_number_add(client=client, number=number)
         client.schema_ready = True
         client.save(update_fields=["schema_ready", "updated_at"])
     return client
@@ -101,21 +110,27 @@ def user_create(
         )
 
 
-def user_invite(*, client: Client, email: str, role: str, invited_by: User | None, base_url: str, **fields) -> User:
+def user_invite(*, client: Client, email: str, role: str, invited_by: User | None, **fields) -> User:
     """Creates an invited user (no password) and emails them a link to set one."""
+    if invited_by is not None:
+        flags = {flag: fields.get(flag, False) for flag in FLAG_FIELDS}
+        allowed = fields.get("allowed_dataset_ids")
+        _refuse(
+            access_change_refusal(editor=invited_by, target=None, role=role, flags=flags, allowed_dataset_ids=allowed)
+        )
     user = user_create(email=email, client=client, role=role, status=User.Status.INVITED, **fields)
-    send_invite_email(user=user, invited_by=invited_by, base_url=base_url)
+    send_invite_email(user=user, invited_by=invited_by)
     return user
 
 
-def send_invite_email(*, user: User, invited_by: User | None, base_url: str) -> None:
+def send_invite_email(*, user: User, invited_by: User | None) -> None:
     from django.contrib.auth.tokens import default_token_generator
     from django.core.mail import send_mail
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    link = f"{base_url}/invite/{uid}/{default_token_generator.make_token(user)}/"
+    link = user_url(user, f"/invite/{uid}/{default_token_generator.make_token(user)}/")
     inviter = invited_by.get_full_name() if invited_by else "Your administrator"
     send_mail(
         subject=f"You're invited to {user.client.company_name} on DBR",
@@ -129,11 +144,21 @@ def send_invite_email(*, user: User, invited_by: User | None, base_url: str) -> 
     )
 
 
-def user_update_access(*, user: User, role: str, flags: dict[str, bool], allowed_dataset_ids: list | None) -> User:
+def _refuse(reason: str | None) -> None:
+    if reason:
+        raise ValidationError(reason, code="not_allowed")
+
+
+def user_update_access(
+    *, user: User, by: User, role: str, flags: dict[str, bool], allowed_dataset_ids: list | None
+) -> User:
     if role not in User.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
+    _refuse(
+        access_change_refusal(editor=by, target=user, role=role, flags=flags, allowed_dataset_ids=allowed_dataset_ids)
+    )
     user.role = role
-    for flag in ("can_view_all_leads", "can_edit_lessons", "can_push_to_n8n", "can_manage_users"):
+    for flag in FLAG_FIELDS:
         setattr(user, flag, bool(flags.get(flag, False)))
     user.allowed_dataset_ids = allowed_dataset_ids
     user.save()
@@ -141,14 +166,14 @@ def user_update_access(*, user: User, role: str, flags: dict[str, bool], allowed
 
 
 def user_suspend(*, user: User, by: User) -> User:
-    if user.pk == by.pk:
-        raise ValidationError("You cannot suspend yourself.")
+    _refuse(status_change_refusal(editor=by, target=user))
     user.status = User.Status.SUSPENDED
     user.save(update_fields=["status", "updated_at"])
     return user
 
 
-def user_reactivate(*, user: User) -> User:
+def user_reactivate(*, user: User, by: User) -> User:
+    _refuse(status_change_refusal(editor=by, target=user))
     user.status = User.Status.ACTIVE if user.has_usable_password() else User.Status.INVITED
     user.save(update_fields=["status", "updated_at"])
     return user

@@ -3,8 +3,9 @@
 from rest_framework.routers import DefaultRouter
 
 from leads import api as leads_api
+from sophie import api as sophie_api
 
-APPS_WITH_API = (leads_api,)
+APPS_WITH_API = (leads_api, sophie_api)
 
 
 def build_router() -> DefaultRouter:

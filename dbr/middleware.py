@@ -1,7 +1,13 @@
+from urllib.parse import unquote_to_bytes
+
+from django.core.exceptions import BadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from clients.access import belongs_here, client_url
+
+NUL = "\x00"
 
 
 class TenantMiddleware(TenantMainMiddleware):
@@ -26,3 +32,74 @@ class ClientAccessMiddleware:
             home = client_url(user.client) if user.client_id else None
             return render(request, "errors/wrong_client.html", {"home": home}, status=403)
         return self.get_response(request)
+
+
+class BadInputMiddleware:
+    """The one place malformed input is refused: 400 for a NUL or invalid UTF-8 in the path, the
+    query string or a form field (docs/security.md §3), before any view or query sees it.
+
+    Views marked `keeps_raw_input` (Twilio's signed webhooks, whose signature covers the raw values)
+    are let through; they store U+FFFD instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "keeps_raw_input", False):
+            return None
+        problem = _bad_input(request)
+        if problem is None:
+            return None
+        return _bad_request(f"The request was refused: {problem}. Remove the character and try again.")
+
+    def process_exception(self, request, exception):
+        # A malformed id (clients.params) or any other BadRequest: its message, not a bare error page.
+        if isinstance(exception, BadRequest):
+            return _bad_request(f"The request was refused: {exception}")
+        return None
+
+
+def _bad_request(text: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
+
+
+def _bad_input(request) -> str | None:
+    if NUL in request.path:
+        return "the address contains a NUL character"
+    if problem := _bad_pairs(_raw(request.META.get("QUERY_STRING", "")), "the query string"):
+        return problem
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    content_type = request.content_type or ""
+    if content_type == "application/x-www-form-urlencoded":
+        return _bad_pairs(request.body, "a form field")
+    if content_type == "multipart/form-data":
+        # Django has already decoded the fields, replacing invalid UTF-8 with U+FFFD.
+        for name, values in request.POST.lists():
+            if any(NUL in v or "\ufffd" in v for v in [name, *values]):
+                return f"the form field {name[:40]!r} contains a NUL character or text that is not valid UTF-8"
+    return None
+
+
+def _raw(query_string: str) -> bytes:
+    # WSGI hands the query string over as latin-1 text of the raw bytes (PEP 3333).
+    try:
+        return query_string.encode("latin-1")
+    except UnicodeEncodeError:
+        return query_string.encode("utf-8")
+
+
+def _bad_pairs(raw: bytes, where: str) -> str | None:
+    for pair in raw.split(b"&"):
+        for part in pair.split(b"=", 1):
+            try:
+                text = unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return f"{where} contains text that is not valid UTF-8"
+            if NUL in text:
+                return f"{where} contains a NUL character"
+    return None

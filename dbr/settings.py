@@ -20,10 +20,15 @@ DBR_BASE_DOMAIN = env_str("DBR_BASE_DOMAIN", "localhost")
 DBR_PUBLIC_SCHEME = env_str("DBR_PUBLIC_SCHEME", "http")
 DBR_PUBLIC_PORT = env_int("DBR_PUBLIC_PORT", 8000 if DEBUG else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [DBR_BASE_DOMAIN, f".{DBR_BASE_DOMAIN}", "127.0.0.1", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list(
-    "CSRF_TRUSTED_ORIGINS",
-    [f"{DBR_PUBLIC_SCHEME}://*.{DBR_BASE_DOMAIN}" + (f":{DBR_PUBLIC_PORT}" if DBR_PUBLIC_PORT else "")],
-)
+# Each host trusts only its own origin (Django compares Origin with the request's host): a
+# wildcard here would let one client's pages post to another's (docs/security.md §4).
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto and X-Forwarded-Host (and strips
+# them from what clients send): one switch for both. Links in e-mails never depend on it.
+DBR_BEHIND_PROXY = env_bool("DBR_BEHIND_PROXY", False)
+if DBR_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
 
 # --- Tenancy (docs/architecture.md §2) -------------------------------------------------
 SHARED_APPS = [
@@ -69,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "dbr.middleware.BadInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dbr.middleware.ClientAccessMiddleware",
@@ -184,6 +190,8 @@ CELERY_BEAT_SCHEDULE = {
     "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": float(DBR_CADENCE_TICK_SECONDS)},
     "inbound-sweep": {"task": "campaigns.tasks.sweep_inbound_all", "schedule": 60.0},
     "sophie-replies": {"task": "sophie.tasks.replies_due_all", "schedule": 30.0},
+    "import-sweep": {"task": "leads.tasks.sweep_imports_all", "schedule": 300.0},
+    "file-retention": {"task": "leads.tasks.expire_files_all", "schedule": 3600.0},
 }
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------
@@ -196,6 +204,14 @@ TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", 10)
 DBR_SIMULATOR_CALLBACK_ORIGIN = env_str("DBR_SIMULATOR_CALLBACK_ORIGIN")
 DBR_ALLOW_FICTION_NUMBERS = env_bool("DBR_ALLOW_FICTION_NUMBERS", False)
 DBR_MAX_UPLOAD_MB = env_int("DBR_MAX_UPLOAD_MB", 100)
+# What one list may hold (docs/security.md §2); a real list never comes near these.
+DBR_IMPORT_MAX_ROWS = env_int("DBR_IMPORT_MAX_ROWS", 2_000_000)
+DBR_IMPORT_MAX_COLUMNS = env_int("DBR_IMPORT_MAX_COLUMNS", 1_000)
+DBR_IMPORT_XLSX_MAX_MB = env_int("DBR_IMPORT_XLSX_MAX_MB", 1_024)  # unpacked, whole workbook
+DBR_IMPORT_XLSX_MAX_MEMBER_MB = env_int("DBR_IMPORT_XLSX_MAX_MEMBER_MB", 512)  # unpacked, one part
+DBR_IMPORT_XLSX_MAX_RATIO = env_int("DBR_IMPORT_XLSX_MAX_RATIO", 200)
+# Uploaded files and exports are deleted this many days after they were made (docs/security.md §6).
+DBR_FILE_RETENTION_DAYS = env_int("DBR_FILE_RETENTION_DAYS", 90)
 # Parser processes per import (bench/import: 2 is ~4% faster on an idle 2-core machine, 1 when it is busy).
 DBR_IMPORT_WORKERS = env_int("DBR_IMPORT_WORKERS", 2)
 DBR_LLM_BACKEND = env_str("DBR_LLM_BACKEND", "rules")
@@ -239,7 +255,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "DBR API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DBR API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for the client's own users and tokens, like the API it describes.
+    "SERVE_PERMISSIONS": ["clients.permissions.IsMemberOfThisClient"],
+}
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
 from leads import views as lead_views
+from sophie import gdpr_pages
 from sophie import views as sophie_pages
 
 urlpatterns = [
@@ -35,6 +36,8 @@ urlpatterns = [
     path("leads/<uuid:pk>/manual-mode/", lead_page.lead_manual_mode, name="lead_manual_mode"),
     path("leads/<uuid:pk>/reply/", lead_page.lead_reply, name="lead_reply"),
     path("leads/<uuid:pk>/reply/count/", lead_page.lead_reply_count, name="lead_reply_count"),
+    path("leads/<uuid:pk>/data/", gdpr_pages.lead_data, name="lead_data"),
+    path("leads/<uuid:pk>/erase/", gdpr_pages.lead_erase_view, name="lead_erase"),
     path("leads/", include("sophie.urls")),
     path("notifications/", notification_pages.notification_list, name="notifications"),
     path("notifications/read-all/", notification_pages.notification_read_all, name="notification_read_all"),
@@ -58,7 +61,7 @@ urlpatterns = [
     path(
         "settings/users/<uuid:pk>/reactivate/", settings_pages.settings_user_reactivate, name="settings_user_reactivate"
     ),
-    path("files/", include("clients.urls")),
+    path("files/", include("leads.urls_files")),
     path("admin/", client_admin.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/", include(router.urls)),

@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, client_admin
+from clients.admin_sites import ReadOnlyClientModelAdmin, client_admin
 from leads.models import CampaignSettings, Dataset, Lead, LeadEvent, Suppression, Upload
 from leads.selectors import datasets_visible_to, leads_visible_to
 
 
 @admin.register(CampaignSettings, site=client_admin)
-class CampaignSettingsAdmin(ClientModelAdmin):
+class CampaignSettingsAdmin(ReadOnlyClientModelAdmin):
     list_display = [
         "name",
         "is_template",
@@ -23,7 +23,7 @@ class CampaignSettingsAdmin(ClientModelAdmin):
 
 
 @admin.register(Dataset, site=client_admin)
-class DatasetAdmin(ClientModelAdmin):
+class DatasetAdmin(ReadOnlyClientModelAdmin):
     list_display = [
         "name",
         "campaign_status",
@@ -55,7 +55,7 @@ class LeadEventInline(admin.TabularInline):
 
 
 @admin.register(Lead, site=client_admin)
-class LeadAdmin(ClientModelAdmin):
+class LeadAdmin(ReadOnlyClientModelAdmin):
     list_display = [
         "phone_number",
         "first_name",
@@ -91,7 +91,16 @@ class LeadAdmin(ClientModelAdmin):
 
 @admin.register(Upload, site=client_admin)
 class UploadAdmin(ReadOnlyClientModelAdmin):
-    list_display = ["filename", "dataset", "status", "rows_detected", "rows_imported", "created_at", "processing_time"]
+    list_display = [
+        "filename",
+        "dataset",
+        "status",
+        "rows_detected",
+        "rows_imported",
+        "created_at",
+        "processing_time",
+        "file_expired_at",
+    ]
     list_filter = ["status"]
     search_fields = ["filename"]
 
@@ -107,7 +116,7 @@ class LeadEventAdmin(ReadOnlyClientModelAdmin):
 
 
 @admin.register(Suppression, site=client_admin)
-class SuppressionAdmin(ClientModelAdmin):
+class SuppressionAdmin(ReadOnlyClientModelAdmin):
     list_display = ["phone_number", "source", "reason", "created_at"]
     list_filter = ["source"]
     search_fields = ["phone_number", "reason"]

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from clients.params import uuid_param
 from clients.roles import Action, can
 from leads.models import Dataset, Lead
 from leads.selectors import datasets_visible_to, leads_visible_to
@@ -83,7 +84,7 @@ class LeadViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         leads = leads_visible_to(self.request.user).order_by("-created_at")
         if dataset := self.request.query_params.get("dataset"):
-            leads = leads.filter(dataset_id=dataset)
+            leads = leads.filter(dataset_id=uuid_param(dataset, name="dataset"))
         if status := self.request.query_params.get("status"):
             leads = leads.filter(contact_status=status)
         return leads

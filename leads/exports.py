@@ -65,7 +65,7 @@ def export_rows(leads: QuerySet[Lead]) -> Iterator[list[str]]:
         yield [*base, neutralise(lead.dataset.name), *custom]
 
 
-def export_stream(leads: QuerySet[Lead], *, filename: str, bom: bool = False) -> Iterator[str]:
+def export_stream(leads: QuerySet[Lead], *, filename: str, bom: bool = False, owner=None) -> Iterator[str]:
     """Yields CSV text for a streaming response and saves the same bytes to exports storage at the end.
 
     `bom`: starts with a UTF-8 byte order mark, for Excel."""
@@ -79,10 +79,10 @@ def export_stream(leads: QuerySet[Lead], *, filename: str, bom: bool = False) ->
             copy.write(line.encode("utf-8"))
             yield line
         copy.seek(0)
-        save_client_file("exports", filename, File(copy))
+        save_client_file("exports", filename, File(copy), owner=owner)
 
 
-def export_save(leads: QuerySet[Lead], *, filename: str) -> str:
+def export_save(leads: QuerySet[Lead], *, filename: str, owner=None) -> str:
     """Writes the whole export to storage (command line, tasks); returns its storage path."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -93,4 +93,4 @@ def export_save(leads: QuerySet[Lead], *, filename: str) -> str:
             buffer.seek(0)
             buffer.truncate()
         copy.seek(0)
-        return save_client_file("exports", filename, File(copy))
+        return save_client_file("exports", filename, File(copy), owner=owner)

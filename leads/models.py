@@ -368,6 +368,10 @@ class Upload(CreatedModel):
 
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
 
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When the import was handed to a worker.")
+    file_expired_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the stored file was deleted by the retention period (the figures stay)."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     processing_time = models.IntegerField(null=True, blank=True, help_text="Seconds.")
@@ -405,6 +409,7 @@ class LeadEvent(CreatedModel):
         HANDOFF = "handoff", "Handed to a person"
         HANDOFF_CLEARED = "handoff_cleared", "Hand-off cleared"
         AI_REPLY = "ai_reply", "Sophie's reply"
+        ERASED = "erased", "Personal data erased"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_type = models.TextField(choices=Type.choices)
@@ -431,6 +436,7 @@ class Suppression(CreatedModel):
         STAFF = "staff", "Added by staff"
         TWILIO_21610 = "twilio_21610", "Twilio 21610 (unsubscribed)"
         WRONG_NUMBER = "wrong_number", "Wrong number"
+        ERASURE = "erasure", "Erased on request (GDPR)"
 
     phone_number = models.TextField(unique=True, help_text="E.164")
     reason = models.TextField(blank=True, default="")

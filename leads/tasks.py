@@ -1,6 +1,8 @@
 from celery import shared_task
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
-from clients.models import User
+from clients.models import Client, User
 from leads.importing.reading import ImportFileError
 from leads.importing.run import lead_import
 from leads.models import Dataset, Upload
@@ -22,3 +24,36 @@ def import_upload(upload_id: str, dataset_id: str, mapping: dict, actor_id: str 
         lead_import(upload=upload, dataset=dataset, mapping=mapping, actor=actor)
     except ImportFileError:
         pass  # recorded on the upload with the reason
+
+
+@shared_task(ignore_result=True)
+def sweep_imports_all() -> int:
+    """Beat (public schema): re-queues uploads left processing with no worker on them (broker down, worker killed)."""
+    from leads.importing.queueing import uploads_stuck_requeue
+
+    count = 0
+    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
+        with schema_context(client.schema_name):
+            count += uploads_stuck_requeue(at=timezone.now())
+    return count
+
+
+@shared_task(ignore_result=True, time_limit=3600, soft_time_limit=3540)
+def count_upload_rows(upload_id: str) -> None:
+    from leads.importing.receive import upload_rows_count
+
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is not None:
+        upload_rows_count(upload=upload)
+
+
+@shared_task(ignore_result=True, time_limit=3600, soft_time_limit=3540)
+def expire_files_all() -> int:
+    """Beat (public schema), hourly: every client's uploads and exports past the retention period."""
+    from leads.retention import files_expire
+
+    count = 0
+    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
+        with schema_context(client.schema_name):
+            count += files_expire(at=timezone.now())
+    return count

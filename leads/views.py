@@ -1,5 +1,4 @@
 import functools
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clients.params import uuid_param
 from clients.queue import enqueue
 from clients.roles import Action, require
 from leads.exports import export_stream
@@ -18,6 +18,7 @@ from leads.importing.mapping import upload_mapping
 from leads.importing.options import dataset_required_fields_set, import_settings
 from leads.importing.preview import import_preview
 from leads.importing.progress import progress_get
+from leads.importing.queueing import upload_import_queue
 from leads.importing.reading import ImportFileError
 from leads.importing.receive import upload_mapping_set, upload_start
 from leads.importing.summary import summary_details
@@ -25,7 +26,7 @@ from leads.models import Lead, Suppression, Upload
 from leads.phones import normalise_phone
 from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
-from leads.tasks import import_upload
+from leads.tasks import count_upload_rows
 
 PAGE_SIZE = 50
 
@@ -49,16 +50,8 @@ def _filtered_leads(request):
     if status := request.GET.get("status"):
         leads = leads.filter(contact_status=status)
     if dataset := request.GET.get("dataset"):
-        leads = leads.filter(dataset_id=dataset) if _is_uuid(dataset) else leads.none()
+        leads = leads.filter(dataset_id=uuid_param(dataset, name="dataset"))
     return leads.order_by("-last_message_at", "first_name")
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @login_required
@@ -82,7 +75,8 @@ def lead_export(request):
     `?bom=1`: UTF-8 with a byte order mark, so Excel shows accented names right."""
     require(request.user, Action.EXPORT_LEADS)
     filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
-    stream = export_stream(_filtered_leads(request), filename=filename, bom=request.GET.get("bom") == "1")
+    bom = request.GET.get("bom") == "1"
+    stream = export_stream(_filtered_leads(request), filename=filename, bom=bom, owner=request.user)
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -110,6 +104,7 @@ def import_start(request):
         if upload.status == Upload.Status.FAILED:
             form.add_error("file", upload.errors["file"])
         else:
+            enqueue(count_upload_rows, str(upload.pk))  # counting reads the whole file: the worker's job
             return redirect("import_mapping", pk=upload.pk)
     return render(request, "leads/import_start.html", {"form": form, "nav": "datasets"})
 
@@ -173,10 +168,9 @@ def import_preview_view(request, upload):
 @require_POST
 @_wizard_step(already_imported="This file has been imported already.")
 def import_run(request, upload):
-    mapping = upload_mapping(upload)
-    upload.status = Upload.Status.PROCESSING
-    upload.save(update_fields=["status"])
-    enqueue(import_upload, str(upload.pk), str(upload.dataset_id), mapping, str(request.user.pk))
+    if not upload_import_queue(upload=upload, at=timezone.now(), actor_id=str(request.user.pk)):
+        messages.error(request, "The background worker is unavailable, so the import has not started. Try again.")
+        return redirect("import_preview", pk=upload.pk)
     return redirect("import_detail", pk=upload.pk)
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from campaigns.selectors import messages_visible_to
 from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, client_admin
 from clients.roles import Action, can
 from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptVersion
@@ -97,6 +98,10 @@ class InsightAdmin(ClientModelAdmin):
 class AiReplyAdmin(ReadOnlyClientModelAdmin):
     """How each AI message was written: a record, so it is read-only."""
 
-    list_display = ["message", "action", "backend", "model", "regenerated", "reason", "written_at"]
+    list_display = ["written_at", "message", "action", "backend", "model", "regenerated", "reason"]
     list_filter = ["action", "backend", "regenerated"]
     search_fields = ["reason", "original_text"]
+    raw_id_fields = ["message", "prompt", "edited_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(message__in=messages_visible_to(request.user))

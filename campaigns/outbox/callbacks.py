@@ -13,6 +13,7 @@ from django.db import transaction
 
 from campaigns.models import Message, MessageStatusEvent
 from campaigns.outbox.codes import error_sentence, provider_error_apply
+from campaigns.twilio_signature import params_storable
 from leads import events
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ NOT_RECORDED_YET = {Message.Status.PENDING, Message.Status.SENDING, Message.Stat
 
 def message_status_record(*, params: dict[str, str], message_id: str | None, now: datetime) -> MessageStatusEvent:
     """Keeps one callback and applies it to its message; a repeat is a no-op."""
+    params = params_storable(params)
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
     code = params.get("ErrorCode") or None

@@ -14,8 +14,10 @@ from django.db.models import Exists, Max, OuterRef
 
 from campaigns import pacing
 from campaigns.models import Message
+from campaigns.numbers import sending_number_problem
 from campaigns.outbox.record import CADENCE, message_found_at_provider, message_give_up
 from campaigns.schedule import in_quiet_hours, may_send, next_send_time, quiet_hours_end, window_from_settings
+from clients.access import current_client
 from leads.eligibility import LEAD_FIELDS, Purpose
 from leads.models import CampaignSettings, Dataset, Lead, Suppression
 from leads.services import lead_leave_cadence
@@ -44,7 +46,7 @@ def _claim_fields() -> list[str]:
     settings_fields = CampaignSettings._meta.concrete_fields
     return [
         *(field.name for field in Message._meta.concrete_fields),
-        *(f"lead__{name}" for name in ("dataset", *LEAD_FIELDS)),
+        *(f"lead__{name}" for name in ("dataset", "phone_number", *LEAD_FIELDS)),
         "lead__dataset__campaign_status",
         "lead__dataset__campaign_settings",
         *(f"lead__dataset__campaign_settings__{field.name}" for field in settings_fields),
@@ -90,6 +92,10 @@ def message_claim(*, message_id, at: datetime) -> Claim:
 
 def _refused(message: Message, at: datetime) -> Claim | None:
     """The lead may no longer receive it: given up, and the lead leaves the cadence."""
+    wrong = _wrong_numbers(message)
+    if wrong:
+        message_give_up(message=message, at=at, reason=f"Not sent: {wrong}.")
+        return Claim(None, "wrong number")
     purpose = PURPOSE.get(message.message_type) or (Purpose.AI_REPLY if message.ai_generated else Purpose.STAFF)
     reason = message.lead.not_messageable_reason(purpose=purpose, suppressed=message.suppressed)
     if reason is None:
@@ -99,6 +105,16 @@ def _refused(message: Message, at: datetime) -> Claim | None:
     message_give_up(message=message, at=at, reason=f"Not sent: {reason}.")
     lead_leave_cadence(leads=Lead.objects.filter(pk=message.lead_id), reason=reason, at=at)
     return Claim(None, "suppressed" if message.suppressed else "ineligible")
+
+
+def _wrong_numbers(message: Message) -> str | None:
+    """A text goes only to its lead's number and only from a number registered to this client."""
+    if message.to_number != message.lead.phone_number:
+        return "it is addressed to a number that is not the lead's"
+    problem = sending_number_problem(message.from_number, current_client())
+    if problem or not message.from_number:
+        return (problem or "it has no sending number").rstrip(".")
+    return None
 
 
 def reply_held_until(*, lead: Lead, at: datetime) -> datetime | None:

@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from clients.access import client_url
 from clients.forms import InviteForm, UserAccessForm
 from clients.models import User
 from clients.roles import Action, require
@@ -43,7 +42,6 @@ def settings_user_invite(request):
                 email=data["email"],
                 role=data["role"],
                 invited_by=request.user,
-                base_url=client_url(request.tenant, "").rstrip("/"),
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 allowed_dataset_ids=form.allowed_dataset_ids(),
@@ -64,14 +62,19 @@ def settings_user_edit(request, pk):
     datasets = datasets_visible_to(request.user).order_by("name")
     form = UserAccessForm(request.POST or None, datasets=datasets, initial=UserAccessForm.initial_for(member))
     if request.method == "POST" and form.is_valid():
-        user_update_access(
-            user=member,
-            role=form.cleaned_data["role"],
-            flags=form.flags(),
-            allowed_dataset_ids=form.allowed_dataset_ids(),
-        )
-        messages.success(request, f"Access of {member.email} saved.")
-        return redirect("settings_users")
+        try:
+            user_update_access(
+                user=member,
+                by=request.user,
+                role=form.cleaned_data["role"],
+                flags=form.flags(),
+                allowed_dataset_ids=form.allowed_dataset_ids(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Access of {member.email} saved.")
+            return redirect("settings_users")
     return render(request, "settings/user_form.html", {"form": form, "member": member, "nav": "settings"})
 
 
@@ -94,8 +97,12 @@ def settings_user_suspend(request, pk):
 def settings_user_reactivate(request, pk):
     require(request.user, Action.MANAGE_USERS)
     member = get_object_or_404(_client_users(request), pk=pk)
-    user_reactivate(user=member)
-    messages.success(request, f"{member.email} is active again.")
+    try:
+        user_reactivate(user=member, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{member.email} is active again.")
     return _users_response(request)
 
 

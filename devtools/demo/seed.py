@@ -18,6 +18,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from clients.models import Client, User
+from clients.numbers import sending_number_add
 from clients.services import client_create, client_domain_for, public_tenant_ensure
 from devtools.demo.greenstar import (
     BOOKING_LINK,
@@ -84,11 +85,12 @@ def _client_ensure(created: dict) -> Client:
             company_email="hello@greenstar.example",
             company_phone="+441134960123",
             company_website="https://greenstar.example",
-            twilio_phone_number=CLIENT_NUMBER,
+            number=CLIENT_NUMBER,
             industry=Client.Industry.SOLAR,
             plan=Client.Plan.PROFESSIONAL,
         )
         created["client"] = 1
+    sending_number_add(client=client, number=CLIENT_NUMBER)  # idempotent: a re-run keeps it registered
     return client
 
 

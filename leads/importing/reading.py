@@ -67,8 +67,8 @@ class TableFile:
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
         if self.kind == "xlsx":
-            return _xlsx_records(self.path)
-        return _csv_records(self.path, self.encoding or "utf-8", self.delimiter or ",")
+            return _counted(_xlsx_records(self.path))
+        return _counted(_csv_records(self.path, self.encoding or "utf-8", self.delimiter or ","))
 
 
 def open_table(path: str | os.PathLike, *, filename: str = "") -> TableFile:
@@ -245,6 +245,7 @@ def _open_xlsx(path: str, filename: str) -> TableFile:
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError):
         raise ImportFileError(f"{_named(filename)} looks like a damaged ZIP archive, not a spreadsheet. {EXPORT_HINT}")
+    _refuse_xlsx_bomb(path, filename)
     if "xl/workbook.xml" not in names:
         if "xl/workbook.bin" in names:
             what = "an Excel binary workbook (.xlsb)"
@@ -260,6 +261,90 @@ def _open_xlsx(path: str, filename: str) -> TableFile:
             what = "a ZIP archive"
         raise ImportFileError(f"{_named(filename)} looks like {what}, not a spreadsheet. {EXPORT_HINT}")
     return _with_header(TableFile(kind="xlsx", encoding=None, delimiter=None, headers=[], path=path))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an upload may hold (settings DBR_IMPORT_*), far above any real list."""
+
+    rows: int
+    columns: int
+    xlsx_bytes: int  # uncompressed, all members together
+    xlsx_member_bytes: int  # uncompressed, one member (openpyxl holds all shared strings in memory)
+    xlsx_ratio: int  # uncompressed / compressed, for members over 1 MB
+
+
+def import_limits() -> Limits:
+    from django.conf import settings
+
+    mb = 1024 * 1024
+    return Limits(
+        rows=settings.DBR_IMPORT_MAX_ROWS,
+        columns=settings.DBR_IMPORT_MAX_COLUMNS,
+        xlsx_bytes=settings.DBR_IMPORT_XLSX_MAX_MB * mb,
+        xlsx_member_bytes=settings.DBR_IMPORT_XLSX_MAX_MEMBER_MB * mb,
+        xlsx_ratio=settings.DBR_IMPORT_XLSX_MAX_RATIO,
+    )
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+TOO_BIG = (
+    "{name} is too big to import: {why}. Split the list into smaller files (or export it as CSV) and upload those."
+)
+
+
+def _refuse_xlsx_bomb(path: str, filename: str) -> None:
+    """Refuses, before any XML is parsed, a workbook that would inflate past the limits: the ZIP
+    directory's declared sizes (per member, in total, compression ratio) and each sheet's declared
+    dimensions. zipfile never inflates a member past its declared size, so these bound the reading too."""
+    limits, name = import_limits(), _named(filename)
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        total = sum(member.file_size for member in members)
+        if total > limits.xlsx_bytes:
+            raise ImportFileError(TOO_BIG.format(name=name, why=f"it unpacks to {total // 2**20:,} MB"))
+        for member in members:
+            if member.file_size > limits.xlsx_member_bytes:
+                why = f"its part {member.filename} unpacks to {member.file_size // 2**20:,} MB"
+                raise ImportFileError(TOO_BIG.format(name=name, why=why))
+            ratio = member.file_size / max(member.compress_size, 1)
+            if member.file_size > 2**20 and ratio > limits.xlsx_ratio:
+                why = f"its part {member.filename} unpacks {ratio:,.0f} times larger than it is stored"
+                raise ImportFileError(TOO_BIG.format(name=name, why=why))
+        for member in members:
+            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                with archive.open(member) as sheet:
+                    found = _DIMENSION.search(sheet.read(64 * 1024))
+                if found:
+                    _refuse_size(
+                        name,
+                        limits,
+                        rows=int(found.group(4) or found.group(2) or 0),
+                        columns=_column_number((found.group(3) or found.group(1) or b"A").decode()),
+                    )
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _refuse_size(name: str, limits: Limits, *, rows: int, columns: int) -> None:
+    if rows > limits.rows:
+        raise ImportFileError(TOO_BIG.format(name=name, why=f"it has more than {limits.rows:,} rows"))
+    if columns > limits.columns:
+        raise ImportFileError(TOO_BIG.format(name=name, why=f"it has more than {limits.columns:,} columns"))
+
+
+def _counted(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """The rows as read, refused once they pass the row or column limit (whatever the file declared)."""
+    limits = import_limits()
+    for number, cells in records:
+        if number > limits.rows or len(cells) > limits.columns:
+            _refuse_size("This file", limits, rows=number, columns=len(cells))
+        yield number, cells
 
 
 def _xlsx_records(path: str) -> Iterator[tuple[int, list[str]]]:

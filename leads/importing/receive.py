@@ -33,7 +33,6 @@ def upload_receive(*, fileobj, filename: str, uploaded_by: User | None, dataset:
         with upload_local_path(upload) as local:
             table = open_table(local, filename=filename)
             upload.file_type = FILE_TYPES[table.kind]
-            upload.rows_detected = table.count_rows()
         upload.status = Upload.Status.MAPPING
         upload.headers, upload.encoding, upload.delimiter = table.headers, table.encoding, table.delimiter
     except ImportFileError as exc:
@@ -52,6 +51,22 @@ def upload_start(
         with transaction.atomic():
             upload.dataset = dataset_create(name=new_dataset_name, uploaded_by=uploaded_by, source="CSV Upload")
             upload.save(update_fields=["dataset"])
+    return upload
+
+
+def upload_rows_count(*, upload: Upload) -> Upload:
+    """Counts the rows of a received file: whole-file work, so a worker's (leads.tasks), never a web request's."""
+    try:
+        with upload_local_path(upload) as local:
+            upload.rows_detected = open_table(local, filename=upload.filename).count_rows()
+    except ImportFileError as exc:
+        upload.status = Upload.Status.FAILED
+        upload.errors = {"file": str(exc)}
+        Upload.objects.filter(pk=upload.pk, status=Upload.Status.MAPPING).update(
+            status=upload.status, errors=upload.errors
+        )
+        return upload
+    Upload.objects.filter(pk=upload.pk).update(rows_detected=upload.rows_detected)
     return upload
 
 

@@ -8,6 +8,7 @@ from campaigns.models import InboundSms, Message
 from clients.models import User
 from leads.models import CampaignSettings, Lead
 from leads.services import dataset_create
+from tests.campaigns.helpers import number_register
 
 ROLES = ["admin", "company_owner", "manager", "sales_rep", "read_only"]
 
@@ -29,6 +30,7 @@ ALLOWED = {
 def world(alpha, make_user):
     dataset = dataset_create(name="Roles")
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(twilio_number="+447700900999")
+    number_register("+447700900999")
     colleague = make_user(alpha, "colleague@alpha.example", User.Role.SALES_REP)
     return {"dataset": dataset, "colleague": colleague}
 

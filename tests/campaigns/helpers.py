@@ -1,5 +1,7 @@
 """Building blocks shared by the cadence tests."""
 
+from clients.access import current_client
+from clients.models import SendingNumber
 from leads.models import CampaignSettings, Dataset, Lead
 from leads.services import dataset_create
 
@@ -9,6 +11,7 @@ NUMBER = "+447700900999"  # the campaign's sending number
 def campaign_dataset(name="Cadence", leads=3, **settings) -> Dataset:
     """A dataset with `leads` leads and its own settings: the sending number, limits null unless given."""
     dataset = dataset_create(name=name)
+    number_register(settings.get("twilio_number", NUMBER))
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(
         **{
             "twilio_number": NUMBER,
@@ -23,6 +26,12 @@ def campaign_dataset(name="Cadence", leads=3, **settings) -> Dataset:
     )
     dataset.refresh_from_db()
     return dataset
+
+
+def number_register(number: str | None) -> None:
+    """Registers a sending number to the current client (clients.SendingNumber), as staff would."""
+    if number:
+        SendingNumber.objects.get_or_create(number=number, defaults={"client": current_client()})
 
 
 _sids = iter(range(10**6))

@@ -392,7 +392,8 @@ def test_the_rate_limit_is_checked_again_when_sending(alpha):
         content="x",
         direction="outbound",
         message_type="nurture",
-        to_number=NUMBER,
+        from_number=NUMBER,
+        to_number=Message.objects.get(pk=queued[0]).lead.phone_number,
         status="pending",
         queued_at=TUESDAY_10,
     )

@@ -30,7 +30,12 @@ def _dataset(leads: int, per_minute: int | None, **settings) -> Dataset:
 
 def _message(lead: Lead, **fields) -> Message:
     conversation, _ = Conversation.objects.get_or_create(lead=lead, defaults={"dataset": lead.dataset})
-    defaults = {"content": "Hi, it's Sophie. Reply STOP to opt out", "direction": "outbound", "to_number": NUMBER}
+    defaults = {
+        "content": "Hi, it's Sophie. Reply STOP to opt out",
+        "direction": "outbound",
+        "from_number": NUMBER,
+        "to_number": lead.phone_number,
+    }
     return Message.objects.create(conversation=conversation, lead=lead, **{**defaults, **fields})
 
 

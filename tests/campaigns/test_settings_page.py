@@ -10,6 +10,7 @@ from campaigns.transports.base import TransportError
 from clients.models import User
 from leads.models import CampaignSettings, Dataset, Lead
 from leads.services import dataset_create
+from tests.campaigns.helpers import number_register
 
 HOST = {"HTTP_HOST": "alpha.localhost"}
 HTMX = {**HOST, "HTTP_HX_REQUEST": "true"}
@@ -20,6 +21,7 @@ NUMBER = "+447700900999"
 def dataset(alpha) -> Dataset:
     dataset = dataset_create(name="Spring 2024")
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(twilio_number=NUMBER)
+    number_register(NUMBER)
     Lead.objects.create(
         dataset=dataset, first_name="Gareth", last_name="Evans", phone_number="+447700900101", postcode="CF10 1AA"
     )
@@ -261,6 +263,7 @@ def test_it_saves_every_group(alpha, owner, client, dataset):
         "twilio_number": "07700 900888",
         "cal_booking_link": "cal.com/alpha/survey",
     }
+    number_register("+447700900888")
 
     response = client.post(_url(dataset), _form_data(dataset.campaign_settings, **changes), **HOST)
 
@@ -663,3 +666,13 @@ def test_a_bad_territory_rule_is_refused_with_its_line(alpha, owner, client, dat
     assert response.status_code == 200
     assert error in response.content.decode() and "Line 1" in response.content.decode()
     assert _settings(dataset).territory_rules == []
+def test_it_accepts_only_a_number_registered_to_the_client(alpha, beta, owner, client, dataset):
+    from clients.models import SendingNumber
+
+    SendingNumber.objects.create(number="+447700900777", client=beta)
+    client.force_login(owner)
+
+    for number in ("+447700900777", "+447700900666"):
+        page = client.post(_url(dataset), _form_data(dataset.campaign_settings, twilio_number=number), **HOST)
+        assert page.status_code == 200 and "is not registered to" in page.content.decode()
+    assert _settings(dataset).twilio_number == NUMBER

@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
-from clients.models import Client, Domain
+from clients.models import Client, Domain, SendingNumber
 from leads.models import CampaignSettings
 from sophie.models import Lesson, PromptTemplate
 
@@ -18,14 +18,16 @@ def gamma(committed_db):
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{client.schema_name}" CASCADE')
                 cursor.execute("DELETE FROM users WHERE client_id = %s", [client.pk])
             Domain.objects.filter(tenant=client).delete()
+            SendingNumber.objects.filter(client=client).delete()
             Client.objects.filter(pk=client.pk).delete()
 
 
 def test_it_provisions_schema_domain_and_defaults(gamma):
-    call_command("create_client", name="Gamma Roofs", slug="gamma")
+    call_command("create_client", name="Gamma Roofs", slug="gamma", number="+447700900321")
 
     client = Client.objects.get(slug="gamma")
     assert client.schema_name == "gamma" and client.schema_ready
+    assert SendingNumber.objects.get(number="+447700900321").client == client
     assert Domain.objects.get(tenant=client).domain == "gamma.localhost"
     with schema_context("gamma"):
         template = CampaignSettings.objects.get(is_template=True, name="Default")

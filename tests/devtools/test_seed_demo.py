@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from campaigns.models import Conversation, InboundSms, Message
-from clients.models import Client, Domain, User
+from clients.models import Client, Domain, SendingNumber, User
 from devtools.demo.greenstar import OWNER_EMAIL, REP_EMAIL, STAFF_EMAIL
 from leads.models import Dataset, Lead, Suppression
 from sophie.defaults import DEFAULT_LESSONS
@@ -34,6 +34,7 @@ def _remove_greenstar() -> None:
         cursor.execute("DELETE FROM public.users WHERE email = ANY(%s)", [EMAILS])
     for client in Client.objects.filter(slug="greenstar"):
         Domain.objects.filter(tenant=client).delete()
+        SendingNumber.objects.filter(client=client).delete()
         Client.objects.filter(pk=client.pk).delete()
 
 
@@ -75,6 +76,7 @@ def test_it_creates_the_client_its_users_and_200_fiction_range_leads(greenstar):
     assert client.company_name == "Greenstar Solar" and client.schema_ready
     assert client.company_email and client.company_phone and client.company_website
     assert FICTION.match(client.twilio_phone_number)
+    assert SendingNumber.objects.get(number=client.twilio_phone_number).client == client
     assert Domain.objects.get(tenant=client).domain == "greenstar.localhost"
     owner, rep, staff = (User.objects.get(email=email) for email in EMAILS)
     assert owner.client == client and owner.role == User.Role.COMPANY_OWNER

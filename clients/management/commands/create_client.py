@@ -13,12 +13,13 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Company name (unique)")
         parser.add_argument("--slug", required=True, help="Schema name and host label, e.g. greenstar")
         parser.add_argument("--domain", help="Host name; default <slug>.<DBR_BASE_DOMAIN>")
+        parser.add_argument("--number", help="The client's Twilio number (E.164), registered to it")
 
-    def handle(self, *args, name, slug, domain, **options):
+    def handle(self, *args, name, slug, domain, number=None, **options):
         public_tenant_ensure()
         started = time.perf_counter()
         try:
-            client = client_create(name=name, slug=slug, domain=domain)
+            client = client_create(name=name, slug=slug, domain=domain, number=number)
         except ValidationError as exc:
             raise CommandError(
                 "Client not created: " + " ".join(f"{m}" for ms in exc.message_dict.values() for m in ms)

@@ -33,14 +33,17 @@ class Command(BaseCommand):
             self._import(dataset, path, explicit)
 
     def _import(self, name: str, path: Path, explicit: dict | None) -> None:
+        # The file is judged first: a refused file creates no dataset.
+        with path.open("rb") as handle:
+            upload = upload_receive(fileobj=handle, filename=path.name, uploaded_by=None)
+        if upload.status == Upload.Status.FAILED:
+            raise CommandError(f"Import failed: {upload.errors['file']}")
         found = Dataset.objects.filter(name=name).first()
         target = found or dataset_create(name=name, source="import_leads")
         if not found:
             self.stdout.write(f"Created dataset {name!r} with a copy of the default campaign settings.")
-        with path.open("rb") as handle:
-            upload = upload_receive(fileobj=handle, filename=path.name, uploaded_by=None, dataset=target)
-        if upload.status == Upload.Status.FAILED:
-            raise CommandError(f"Import failed: {upload.errors['file']}")
+        upload.dataset = target
+        upload.save(update_fields=["dataset"])
         mapping = explicit or guess_mapping(upload.headers)
         if not explicit:
             self.stdout.write("Column mapping (guessed from the headers):")
