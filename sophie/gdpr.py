@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from campaigns.models import Conversation, InboundSms, Message, MessageStatusEvent
-from clients.models import User
+from clients.models import Notification, User
 from clients.storage import bucket_storage, client_prefix
 from leads.models import Lead, LeadEvent, Suppression, Upload
 from leads.retention import files_under
@@ -51,6 +51,8 @@ def lead_erase(*, actor: User | None, at: datetime, phone_number: str | None = N
         "events": LeadEvent.objects.filter(lead__in=leads).update(data={}),
         "insights": _insights_erase(leads, message_ids, texts),
         "lessons": _lessons_erase(message_ids, texts),
+        # The bell's rows name the lead (public schema, by id): they go entirely.
+        "notifications": Notification.objects.filter(lead_id__in=[one.pk for one in leads]).delete()[0],
     }
     Conversation.objects.filter(lead__in=leads).update(handoff_reason="", sentiment=None)
     Lead.objects.filter(pk__in=[one.pk for one in leads]).update(

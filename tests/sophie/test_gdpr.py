@@ -114,3 +114,25 @@ def test_the_lead_page_the_api_and_the_command_reach_the_same_service(person, ow
         **HOST,
     )
     assert erased_again.status_code == 200 and erased_again.json()["erased"]["leads"] == 1
+
+
+def test_erasure_removes_the_bells_notifications_about_the_lead(person, owner):
+    from clients.models import Notification
+    from leads.services import lead_status_change
+
+    lead_status_change(lead=person["lead"], status="HOT", actor=None, at=timezone.now())
+    assert Notification.objects.filter(lead_id=person["lead"].pk).exists()
+
+    lead_erase(lead=person["lead"], actor=owner, at=timezone.now())
+
+    assert not Notification.objects.filter(lead_id=person["lead"].pk).exists()
+
+
+def test_the_lead_page_offers_export_and_erasure_to_admins_only(person, owner, teammate, client):
+    lead = person["lead"]
+    client.force_login(owner)
+    assert f"/leads/{lead.pk}/erase/" in client.get(f"/leads/{lead.pk}/", **HOST).content.decode()
+
+    Lead.objects.filter(pk=lead.pk).update(assigned_to=teammate)
+    client.force_login(teammate)
+    assert f"/leads/{lead.pk}/erase/" not in client.get(f"/leads/{lead.pk}/", **HOST).content.decode()
