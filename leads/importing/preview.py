@@ -27,23 +27,25 @@ def import_preview(
         if problems:
             return {"problems": problems, "rows": [], "reasons": [], "scanned": 0, "rejected": 0}
         validator = row_validator(headers=table.headers, mapping=mapping, options=options)
-        rows, scanned, rejected, reasons = [], 0, 0, Counter()
+        rows, scanned, rejected, reasons, more = [], 0, 0, Counter(), False
         for result in iter_results(table, validator):
+            if scanned >= scan:
+                more = True  # the file goes on: what follows is a sample
+                break
             scanned += 1
             if len(rows) < limit:
                 rows.append(result)
             if result.error:
                 rejected += 1
                 reasons.update(result.kinds)
-            if scanned >= scan:
-                break
-    total = max(upload.rows_detected or 0, scanned)
+    # The worker counts the rows after the upload; until then a sample's total is unknown (None).
+    total = max(upload.rows_detected or 0, scanned) if upload.rows_detected or not more else None
     return {
         "problems": [],
         "rows": rows,
         "scanned": scanned,
         "total": total,
-        "sample": scanned < total,
+        "sample": more or scanned < (total or 0),
         "rejected": rejected,
         "accepted": scanned - rejected,
         "rejected_percent": round(100 * rejected / scanned) if scanned else 0,

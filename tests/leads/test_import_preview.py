@@ -3,7 +3,7 @@
 from django.core.files.base import ContentFile
 
 from leads.importing.preview import import_preview
-from leads.importing.receive import upload_receive
+from leads.importing.receive import upload_receive, upload_rows_count
 from leads.importing.run import lead_import
 from leads.services import dataset_create
 from tests.leads.test_imports import MAPPING, _csv, _row
@@ -37,6 +37,11 @@ def test_it_says_when_it_counted_a_sample(alpha, owner, client):
     rows = [_row(n) for n in range(1, 31)] + [_row(n, phone="junk") for n in range(31, 61)]
     upload = upload_receive(fileobj=ContentFile(_csv(rows)), filename="large.csv", uploaded_by=None, dataset=dataset)
 
+    preview = import_preview(upload=upload, dataset=dataset, mapping=MAPPING, scan=40)
+    assert (preview["scanned"], preview["total"], preview["sample"]) == (40, None, True)  # not counted yet
+
+    upload_rows_count(upload=upload)  # the worker's count
+    upload.refresh_from_db()
     preview = import_preview(upload=upload, dataset=dataset, mapping=MAPPING, scan=40)
 
     assert (preview["scanned"], preview["total"], preview["sample"]) == (40, 60, True)
