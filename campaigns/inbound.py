@@ -9,11 +9,11 @@ conversation and tells the apps above (Sophie) through `inbound_processed`.
 
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
-from django.db.models.expressions import DatabaseDefault
 
 from campaigns import optout
 from campaigns.models import Conversation, InboundSms, Message
@@ -90,13 +90,7 @@ def _inbound_row(params: dict[str, str], at: datetime) -> InboundSms:
 def _insert_or_get(row: InboundSms) -> tuple[InboundSms, bool]:
     """`INSERT … ON CONFLICT (message_sid) DO NOTHING`: a fresh text is one statement with no savepoint
     (bench/inbound); a replay, or the same SID committed by a concurrent request, reads the stored row."""
-    # Every column the model gives a value; db_default ones (id, created_at) come back from RETURNING.
-    fields = [f for f in InboundSms._meta.concrete_fields if not isinstance(getattr(row, f.attname), DatabaseDefault)]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(InboundSms._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (message_sid) DO NOTHING RETURNING id, created_at"
-    )
+    fields, sql = _insert_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
         inserted = cursor.fetchone()
@@ -105,6 +99,18 @@ def _insert_or_get(row: InboundSms) -> tuple[InboundSms, bool]:
     row.id, row.created_at = inserted
     row._state.adding, row._state.db = False, connection.alias
     return row, True
+
+
+@cache
+def _insert_sql() -> tuple[list, str]:
+    """Every column the model gives a value; the db_default-only ones (created_at) come back from RETURNING."""
+    fields = [f for f in InboundSms._meta.concrete_fields if f.has_default() or not f.has_db_default()]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(InboundSms._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (message_sid) DO NOTHING RETURNING id, created_at"
+    )
+    return fields, sql
 
 
 def _normalised(raw: str) -> str | None:
