@@ -8,10 +8,12 @@ A broker outage must never fail the caller's request: the task is published once
 retries and with short broker timeouts (CELERY_BROKER_TRANSPORT_OPTIONS), and a failure is
 logged and reported to the caller instead of raised.
 
-Outside a worker, a plain task (no eta, no routing of its own) on the Redis broker is written
-with one LPUSH on a client kept per process: Celery builds the message (`as_task_v2`), and the
-envelope is kombu's Redis one. `apply_async` costs ~1.4 ms of CPU per task, almost all Python,
-this ~0.4 ms (bench/inbound); tests/clients/test_enqueue.py checks both give the same message.
+A task declared with `lean_publish=True` (one a web request queues on its hot path: the SMS
+webhook's `process_inbound`) is, outside a worker and when plain (no eta, no routing of its own,
+the Redis broker), written with one LPUSH on a client kept per process: Celery builds the
+message (`as_task_v2`), the envelope is kombu's Redis one. `apply_async` costs ~1.5 ms of CPU
+per task, almost all Python, this ~0.5 ms (docs/performance.md); tests/clients/test_enqueue.py
+checks both give the same message.
 """
 
 import base64
@@ -96,7 +98,9 @@ def _lean_route(task) -> _Plain | None:
 
 
 def _plain(task) -> _Plain | None:
-    """Not eager, no routes, JSON, protocol 2, and kombu's Redis transport without a key prefix."""
+    """Declared lean; not eager, no routes, JSON, protocol 2, and kombu's Redis transport without a key prefix."""
+    if not getattr(task, "lean_publish", False):
+        return None
     conf = task.app.conf
     if conf.task_always_eager or conf.task_routes or conf.task_compression or conf.task_protocol != 2:
         return None

@@ -90,7 +90,7 @@ def test_it_writes_the_message_apply_async_would(alpha, lean_app, monkeypatch):
     publish); the message must be the one Celery writes, ids apart."""
     app, broker = lean_app
 
-    @app.task(name="tests.lean", ignore_result=True, time_limit=60, soft_time_limit=45)
+    @app.task(name="tests.lean", ignore_result=True, time_limit=60, soft_time_limit=45, lean_publish=True)
     def lean(*args, **kwargs):
         return None
 
@@ -105,16 +105,50 @@ def test_it_writes_the_message_apply_async_would(alpha, lean_app, monkeypatch):
     assert ours["body"][:2] == [["a1b2", 7], {"flag": True}]
 
 
-def test_a_task_with_its_own_queue_goes_through_celery(alpha, lean_app):
+def test_a_task_not_declared_lean_or_with_its_own_queue_goes_through_celery(alpha, lean_app, monkeypatch):
     app, broker = lean_app
     broker.delete("test_enqueue_elsewhere")
 
-    @app.task(name="tests.elsewhere", queue="test_enqueue_elsewhere")
+    @app.task(name="tests.elsewhere", queue="test_enqueue_elsewhere", lean_publish=True)
     def elsewhere():
         return None
 
+    @app.task(name="tests.undeclared")
+    def undeclared():
+        return None
+
+    sent = []
+    monkeypatch.setattr(undeclared, "apply_async", lambda **kwargs: sent.append(kwargs))
+    assert enqueue(undeclared, after_commit=False) is True
+    assert len(sent) == 1
     assert enqueue(elsewhere, after_commit=False) is True
 
     assert broker.llen("test_enqueue_lean") == 0
     assert broker.llen("test_enqueue_elsewhere") == 1
     broker.delete("test_enqueue_elsewhere")
+
+
+def test_a_real_worker_runs_a_lean_published_task_in_the_clients_schema(tenants, celery_worker_process):
+    import time
+
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from campaigns.inbound import inbound_store
+    from campaigns.models import InboundSms
+    from campaigns.tasks import process_inbound
+
+    with schema_context("beta"):
+        row, _ = inbound_store(
+            params={"MessageSid": "SM-lean", "From": "+447700900555", "Body": "hi"}, at=timezone.now()
+        )
+        assert enqueue(process_inbound, str(row.pk), after_commit=False) is True
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with schema_context("beta"):
+            if InboundSms.objects.filter(pk=row.pk).exclude(processed_at=None).exists():
+                break
+        time.sleep(0.2)
+    with schema_context("beta"):
+        assert InboundSms.objects.get(pk=row.pk).outcome == InboundSms.Outcome.FOREIGN_TO  # processed, in beta
