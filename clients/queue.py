@@ -104,9 +104,9 @@ def _plain(task) -> _Plain | None:
     conf = task.app.conf
     if conf.task_always_eager or conf.task_routes or conf.task_compression or conf.task_protocol != 2:
         return None
-    transport = conf.broker_transport_options or {}
-    if not str(conf.broker_url or "").startswith(("redis://", "rediss://")) or transport.get("global_keyprefix"):
-        return None
+    url, transport = str(conf.broker_write_url or conf.broker_url or ""), conf.broker_transport_options or {}
+    if not url.startswith(("redis://", "rediss://")) or ";" in url or transport.get("global_keyprefix"):
+        return None  # another transport, failover URLs, or keys kombu would prefix
     options = task._get_exec_options()
     if options.get("serializer") != "json" or any(options.get(name) is not None for name in _ROUTING_OPTIONS):
         return None
@@ -115,7 +115,7 @@ def _plain(task) -> _Plain | None:
         queue=conf.task_default_queue,
         delivery_mode=_DELIVERY_MODES.get(conf.task_default_delivery_mode, conf.task_default_delivery_mode),
         sent_event=conf.task_send_sent_event,
-        broker=_broker(conf.broker_url, transport),
+        broker=_broker(url, transport),
     )
 
 
