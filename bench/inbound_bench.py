@@ -1,6 +1,6 @@
 """bench/inbound: the SMS webhook's requests/s and latency beside a bare view, and how soon a STOP holds.
 
-    bench/inbound [--quick] [--keep] [--worker-class sync|gthread]
+    bench/inbound [--quick] [--keep] [--workers N] [--worker-class sync|gthread]
 
 On its own database (dbr_bench_inbound), Redis db 13 (the broker the webhook publishes to; flushed at the start
 and the end) and gunicorn started here serving the real app, with bench/inbound_settings.py adding a bare view
@@ -45,7 +45,7 @@ WEBHOOK_PATH, BARE_PATH = "/webhooks/twilio/sms/", "/bench/bare/"
 
 LEADS = 10_000
 CONNECTIONS = 16
-GUNICORN_WORKERS = 2
+GUNICORN_WORKERS = 2  # the default; --workers
 REQUESTS, QUICK_REQUESTS = 2_000, 1_000  # per view and round
 ROUNDS, QUICK_ROUNDS = 3, 1
 ROUND_SECONDS = 30.0  # a round also ends here, whatever it has sent
@@ -85,18 +85,18 @@ class Server:
     description: str
 
 
-def server_start(port: int, worker_class: str, threads: int, log_path: Path) -> Server:
+def server_start(port: int, workers: int, worker_class: str, threads: int, log_path: Path) -> Server:
     """gunicorn on loopback in its own session (stopped as a group), the real app plus the bare view."""
     command = [
         sys.executable, "-m", "gunicorn", "dbr.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(GUNICORN_WORKERS), "--worker-class", worker_class, "--backlog", "2048",
+        "--workers", str(workers), "--worker-class", worker_class, "--backlog", "2048",
         "--error-logfile", str(log_path),
     ]  # fmt: skip
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.inbound_settings"}
     process = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
-    server = Server(process, f"http://127.0.0.1:{port}", f"gunicorn {GUNICORN_WORKERS} workers, {worker_class}")
+    server = Server(process, f"http://127.0.0.1:{port}", f"gunicorn {workers} workers, {worker_class}")
     if worker_class == "gthread":
         server.description += f" with {threads} threads each"
     _wait_until_serving(server)
@@ -410,6 +410,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/inbound", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (~2 minutes): fewer posts and STOPs")
     parser.add_argument("--keep", action="store_true", help=f"keep the {INBOUND_DB} database afterwards")
+    parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS, help="gunicorn's worker processes")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync", help="gunicorn's workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker with gthread")
     return parser.parse_args(argv)
@@ -427,7 +428,7 @@ def main(argv: list[str]) -> int:
         database.django_setup(database.recreate(INBOUND_DB))
         redis.Redis.from_url(REDIS_URL).flushdb()
         client, phones = client_with_leads()
-        server = server_start(port, args.worker_class, args.threads, workdir / "gunicorn.log")
+        server = server_start(port, args.workers, args.worker_class, args.threads, workdir / "gunicorn.log")
         log(f"{server.description} at {server.origin}")
         rounds, count = (QUICK_ROUNDS, QUICK_REQUESTS) if args.quick else (ROUNDS, REQUESTS)
         results = throughput_results(bench_throughput(server, client, phones[: LEADS // 2], rounds, count))

@@ -1,6 +1,6 @@
 """Texts sent to a client's numbers: stored first, processed after (architecture.md §5).
 
-`inbound_store` runs inside the webhook request and only writes; an exact opt-out keyword is
+`inbound_receive` runs inside the webhook request and only writes; an exact opt-out keyword is
 applied there too, so STOP holds before Twilio gets its answer. Everything else happens in
 `inbound_process`, which a Celery task, the sweep, the cadence tick and `manage.py
 process_inbound` all call: it turns one stored row into an inbound Message on the lead's
@@ -9,9 +9,10 @@ conversation and tells the apps above (Sophie) through `inbound_processed`.
 
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 
 from campaigns import optout
@@ -19,6 +20,7 @@ from campaigns.models import Conversation, InboundSms, Message
 from campaigns.numbers import client_numbers
 from campaigns.signals import inbound_processed_announce
 from campaigns.suppression import number_opt_in, number_opt_out, opt_out_confirmation_queue
+from campaigns.twilio_signature import params_storable
 from clients.models import User
 from leads import events
 from leads.happenings import Happening, lead_happened
@@ -32,43 +34,84 @@ log = logging.getLogger(__name__)
 Outcome = InboundSms.Outcome
 MAX_ATTEMPTS = 3
 SWEEP_AFTER = timedelta(seconds=60)
-NUL = "\x00"
 
 
 class MissingParameter(ValueError):
     pass
 
 
+def inbound_receive(*, params: dict[str, str], at: datetime) -> tuple[InboundSms, bool]:
+    """The webhook's work: store the text and, for an exact opt-out keyword, apply it in the same
+    transaction, committed on return. Any other text is one autocommitted statement."""
+    row = _inbound_row(params, at)
+    if not _is_keyword_opt_out(row):
+        return _insert_or_get(row)
+    with transaction.atomic():
+        row, created = _insert_or_get(row)
+        if created:  # a replay changes nothing
+            inbound_keyword_apply(inbound=row, at=at)
+    return row, created
+
+
 def inbound_store(*, params: dict[str, str], at: datetime) -> tuple[InboundSms, bool]:
-    """One row per MessageSid (a replay returns the stored row, unchanged). NULs become U+FFFD only
-    here, after the signature was checked on the raw values."""
-    params = {key.replace(NUL, "\ufffd"): value.replace(NUL, "\ufffd") for key, value in params.items()}
-    sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
-    if not sid or not sender:
-        raise MissingParameter("A Twilio SMS webhook needs both MessageSid and From.")
-    fields = {
-        "from_number": _normalised(sender) or sender,
-        "to_number": params.get("To", ""),
-        "body": params.get("Body", ""),
-        "media": _media(params),
-        "params": params,
-        "received_at": at,
-    }
-    # Insert first, look up only on a replay: a fresh text costs one INSERT (bench/inbound).
-    try:
-        with transaction.atomic():
-            return InboundSms.objects.create(message_sid=sid, **fields), True
-    except IntegrityError:  # a replay, or the same SID stored by a concurrent request
-        return InboundSms.objects.get(message_sid=sid), False
+    """One row per MessageSid (a replay returns the stored row, unchanged); nothing else."""
+    return _insert_or_get(_inbound_row(params, at))
 
 
 def inbound_keyword_apply(*, inbound: InboundSms, at: datetime) -> bool:
     """Inside the webhook request: an exact opt-out keyword suppresses the number at once, whatever
     the To and whether or not a lead has the number. Processing still runs later."""
-    if not optout.is_opt_out_keyword(inbound.body) or not _is_phone(inbound.from_number):
+    if not _is_keyword_opt_out(inbound):
         return False
     number_opt_out(phone_number=inbound.from_number, source=Suppression.Source.OPT_OUT, reason="Replied STOP", at=at)
     return True
+
+
+def _is_keyword_opt_out(row: InboundSms) -> bool:
+    return optout.is_opt_out_keyword(row.body) and _is_phone(row.from_number)
+
+
+def _inbound_row(params: dict[str, str], at: datetime) -> InboundSms:
+    """The unsaved row. NULs become U+FFFD only here, after the signature was checked on the raw values."""
+    params = params_storable(params)
+    sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
+    if not sid or not sender:
+        raise MissingParameter("A Twilio SMS webhook needs both MessageSid and From.")
+    return InboundSms(
+        message_sid=sid,
+        from_number=_normalised(sender) or sender,
+        to_number=params.get("To", ""),
+        body=params.get("Body", ""),
+        media=_media(params),
+        params=params,
+        received_at=at,
+    )
+
+
+def _insert_or_get(row: InboundSms) -> tuple[InboundSms, bool]:
+    """`INSERT … ON CONFLICT (message_sid) DO NOTHING`: a fresh text is one statement with no savepoint
+    (bench/inbound); a replay, or the same SID committed by a concurrent request, reads the stored row."""
+    fields, sql = _insert_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return InboundSms.objects.get(message_sid=row.message_sid), False
+    row.id, row.created_at = inserted
+    row._state.adding, row._state.db = False, connection.alias
+    return row, True
+
+
+@cache
+def _insert_sql() -> tuple[list, str]:
+    """Every column the model gives a value; the db_default-only ones (created_at) come back from RETURNING."""
+    fields = [f for f in InboundSms._meta.concrete_fields if f.has_default() or not f.has_db_default()]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(InboundSms._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (message_sid) DO NOTHING RETURNING id, created_at"
+    )
+    return fields, sql
 
 
 def _normalised(raw: str) -> str | None:

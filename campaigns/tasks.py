@@ -75,7 +75,8 @@ def reconcile_message(message_id: str) -> None:
     log.info("Reconciled message %s: %s", message_id, outcome)
 
 
-@shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
+# Queued by the SMS webhook on every text: published with one LPUSH (clients/queue.py, docs/performance.md).
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=45, lean_publish=True)
 def process_inbound(inbound_id: str) -> None:
     row = inbound_process(inbound_id=inbound_id, at=timezone.now())
     log.info("Inbound %s: %s", inbound_id, row.outcome if row else "already processed")

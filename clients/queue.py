@@ -7,13 +7,27 @@ another schema, so the schema is captured now and passed explicitly.
 A broker outage must never fail the caller's request: the task is published once, without
 retries and with short broker timeouts (CELERY_BROKER_TRANSPORT_OPTIONS), and a failure is
 logged and reported to the caller instead of raised.
+
+A task declared with `lean_publish=True` (one a web request queues on its hot path: the SMS
+webhook's `process_inbound`) is, outside a worker and when plain (no eta, no routing of its own,
+the Redis broker), written with one LPUSH on a client kept per process: Celery builds the
+message (`as_task_v2`), the envelope is kombu's Redis one. `apply_async` costs ~1.5 ms of CPU
+per task, almost all Python, this ~0.5 ms (docs/performance.md); tests/clients/test_enqueue.py
+checks both give the same message.
 """
 
+import base64
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+import redis
 from django.db import connection, transaction
+from kombu.utils.json import dumps
+from kombu.utils.uuid import uuid
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +49,11 @@ def enqueue(
 
     def publish() -> bool:
         try:
-            task.apply_async(args=args, kwargs=kwargs, eta=eta, headers={"_schema_name": schema_name}, retry=False)
+            plain = _lean_route(task) if eta is None else None
+            if plain is not None:
+                _lean_publish(plain, args, kwargs, schema_name)
+            else:
+                task.apply_async(args=args, kwargs=kwargs, eta=eta, headers={"_schema_name": schema_name}, retry=False)
         except Exception as exc:
             logger.exception("Could not queue %s for schema %s", task.name, schema_name)
             if on_error is not None:
@@ -47,3 +65,103 @@ def enqueue(
         transaction.on_commit(publish, robust=True)
         return None
     return publish()
+
+
+# --- The lean path -------------------------------------------------------------------------------
+
+# Options a task may set that change where or how its message goes: those tasks take apply_async.
+_ROUTING_OPTIONS = ("queue", "routing_key", "exchange", "priority", "expires", "compression")
+_DELIVERY_MODES = {"persistent": 2, "transient": 1}  # as kombu names them
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """What a plain task's messages share, read once: Celery's conf lookups cost more than the LPUSH."""
+
+    task: object
+    queue: str
+    delivery_mode: int
+    sent_event: bool
+    broker: redis.Redis
+
+
+_plain_tasks: dict = {}  # task -> _Plain, or None when it takes apply_async
+
+
+def _lean_route(task) -> _Plain | None:
+    """Only where the message is plainly Celery's default (see _plain), and never inside a worker
+    task: apply_async records the parent and root ids there."""
+    if task not in _plain_tasks:
+        _plain_tasks[task] = _plain(task)
+    plain = _plain_tasks[task]
+    return plain if plain is not None and task.app.current_worker_task is None else None
+
+
+def _plain(task) -> _Plain | None:
+    """Declared lean; not eager, no routes, JSON, protocol 2, and kombu's Redis transport without a key prefix."""
+    if not getattr(task, "lean_publish", False):
+        return None
+    conf = task.app.conf
+    if conf.task_always_eager or conf.task_routes or conf.task_compression or conf.task_protocol != 2:
+        return None
+    url, transport = str(conf.broker_write_url or conf.broker_url or ""), conf.broker_transport_options or {}
+    if not url.startswith(("redis://", "rediss://")) or ";" in url or transport.get("global_keyprefix"):
+        return None  # another transport, failover URLs, or keys kombu would prefix
+    options = task._get_exec_options()
+    if options.get("serializer") != "json" or any(options.get(name) is not None for name in _ROUTING_OPTIONS):
+        return None
+    return _Plain(
+        task=task._get_current_object() if hasattr(task, "_get_current_object") else task,
+        queue=conf.task_default_queue,
+        delivery_mode=_DELIVERY_MODES.get(conf.task_default_delivery_mode, conf.task_default_delivery_mode),
+        sent_event=conf.task_send_sent_event,
+        broker=_broker(url, transport),
+    )
+
+
+def _lean_publish(plain: _Plain, args: tuple, kwargs: dict, schema_name: str) -> None:
+    task, app = plain.task, plain.task.app
+    headers, properties, body, _ = app.amqp.as_task_v2(
+        uuid(),
+        task.name,
+        args,
+        kwargs,
+        reply_to=app.thread_oid,
+        time_limit=task.time_limit,
+        soft_time_limit=task.soft_time_limit,
+        create_sent_event=plain.sent_event,
+        ignore_result=task.ignore_result,
+    )
+    headers["_schema_name"] = schema_name
+    # kombu's Redis envelope: Producer.publish, Channel.prepare_message, then basic_publish's additions.
+    properties.update(
+        delivery_mode=plain.delivery_mode,
+        delivery_info={"exchange": "", "routing_key": plain.queue},
+        priority=0,
+        body_encoding="base64",
+        delivery_tag=uuid(),
+    )
+    message = {
+        "body": base64.b64encode(dumps(body).encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": headers,
+        "properties": properties,
+    }
+    plain.broker.lpush(plain.queue, dumps(message))
+
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def _broker(url: str, transport: dict) -> redis.Redis:
+    """One client (its own connection pool, fork-safe) per broker URL and process, with the broker's
+    short timeouts: an outage is reported at once, as apply_async(retry=False) does."""
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(
+            url,
+            socket_timeout=transport.get("socket_timeout"),
+            socket_connect_timeout=transport.get("socket_connect_timeout"),
+            retry=Retry(NoBackoff(), 1),  # once at once: a connection the broker closed (a restart)
+        )
+    return _clients[url]

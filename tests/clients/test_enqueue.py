@@ -55,3 +55,100 @@ def test_it_publishes_only_after_commit(alpha, unreachable_task, django_capture_
         enqueue(unreachable_task, "x", on_error=errors.append)
 
     assert len(callbacks) == 1 and errors == []
+
+
+@pytest.fixture
+def lean_app(settings):
+    """An app configured like ours on the test Redis, with its own queue (emptied before and after)."""
+    import redis
+
+    app = CeleryApp("lean", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.task_default_queue = "test_enqueue_lean"
+    broker = redis.Redis.from_url(app.conf.broker_url)
+    broker.delete("test_enqueue_lean")
+    yield app, broker
+    broker.delete("test_enqueue_lean")
+    app.close()
+
+
+def _popped(broker) -> dict:
+    import base64
+    import json
+
+    message = json.loads(broker.rpop("test_enqueue_lean"))
+    message["body"] = json.loads(base64.b64decode(message["body"]))
+    for key in ("id", "root_id"):
+        message["headers"].pop(key)
+    for key in ("correlation_id", "delivery_tag"):
+        message["properties"].pop(key)
+    return message
+
+
+def test_it_writes_the_message_apply_async_would(alpha, lean_app, monkeypatch):
+    """Outside a worker a plain task is one LPUSH of our own (apply_async's CPU was most of the webhook's
+    publish); the message must be the one Celery writes, ids apart."""
+    app, broker = lean_app
+
+    @app.task(name="tests.lean", ignore_result=True, time_limit=60, soft_time_limit=45, lean_publish=True)
+    def lean(*args, **kwargs):
+        return None
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lean, "apply_async", lambda *a, **k: pytest.fail("took apply_async"))
+        assert enqueue(lean, "a1b2", 7, after_commit=False, flag=True) is True
+    lean.apply_async(args=("a1b2", 7), kwargs={"flag": True}, headers={"_schema_name": alpha.schema_name}, retry=False)
+
+    ours, celerys = _popped(broker), _popped(broker)
+    assert ours == celerys
+    assert ours["headers"]["_schema_name"] == alpha.schema_name
+    assert ours["body"][:2] == [["a1b2", 7], {"flag": True}]
+
+
+def test_a_task_not_declared_lean_or_with_its_own_queue_goes_through_celery(alpha, lean_app, monkeypatch):
+    app, broker = lean_app
+    broker.delete("test_enqueue_elsewhere")
+
+    @app.task(name="tests.elsewhere", queue="test_enqueue_elsewhere", lean_publish=True)
+    def elsewhere():
+        return None
+
+    @app.task(name="tests.undeclared")
+    def undeclared():
+        return None
+
+    sent = []
+    monkeypatch.setattr(undeclared, "apply_async", lambda **kwargs: sent.append(kwargs))
+    assert enqueue(undeclared, after_commit=False) is True
+    assert len(sent) == 1
+    assert enqueue(elsewhere, after_commit=False) is True
+
+    assert broker.llen("test_enqueue_lean") == 0
+    assert broker.llen("test_enqueue_elsewhere") == 1
+    broker.delete("test_enqueue_elsewhere")
+
+
+def test_a_real_worker_runs_a_lean_published_task_in_the_clients_schema(tenants, celery_worker_process):
+    import time
+
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from campaigns.inbound import inbound_store
+    from campaigns.models import InboundSms
+    from campaigns.tasks import process_inbound
+
+    with schema_context("beta"):
+        row, _ = inbound_store(
+            params={"MessageSid": "SM-lean", "From": "+447700900555", "Body": "hi"}, at=timezone.now()
+        )
+        assert enqueue(process_inbound, str(row.pk), after_commit=False) is True
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with schema_context("beta"):
+            if InboundSms.objects.filter(pk=row.pk).exclude(processed_at=None).exists():
+                break
+        time.sleep(0.2)
+    with schema_context("beta"):
+        assert InboundSms.objects.get(pk=row.pk).outcome == InboundSms.Outcome.FOREIGN_TO  # processed, in beta
