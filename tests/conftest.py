@@ -89,6 +89,7 @@ def committed_db(tenants, django_db_blocker):
         # Raw delete: Django's cascade collector cannot follow tenant rows pointing at users.
         with connection.cursor() as cursor:
             for table in (
+                "notifications",
                 "authtoken_token",
                 "users_groups",
                 "users_user_permissions",
