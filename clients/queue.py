@@ -91,6 +91,8 @@ _plain_tasks: dict = {}  # task -> _Plain, or None when it takes apply_async
 def _lean_route(task) -> _Plain | None:
     """Only where the message is plainly Celery's default (see _plain), and never inside a worker
     task: apply_async records the parent and root ids there."""
+    if task.app.conf.task_always_eager:  # read each time: tests switch it on and off
+        return None
     if task not in _plain_tasks:
         _plain_tasks[task] = _plain(task)
     plain = _plain_tasks[task]
