@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404
 from campaigns.models import Conversation, InboundSms, Message
 from clients.models import User
 from clients.roles import sees_all_leads
-from leads.models import Dataset, Lead
+from leads.bookings import open_booking_events
+from leads.models import BookingEvent, Dataset, Lead
 from leads.selectors import leads_visible_to, sees_every_dataset
 
 
@@ -107,6 +108,14 @@ def unrouted_texts_visible_to(user: User, *, kind: str = "") -> QuerySet[Inbound
         return InboundSms.objects.none()
     outcomes = [TEXT_KINDS[kind]] if kind in TEXT_KINDS else list(TEXT_KINDS.values())
     return InboundSms.objects.filter(outcome__in=outcomes).order_by("-received_at")
+
+
+def open_bookings_visible_to(user: User, *, limit: int = 20) -> list[BookingEvent]:
+    """Cal.com deliveries no lead took (docs/bookings.md): like unrouted texts, only for users who see
+    every lead."""
+    if not sees_every_lead(user):
+        return []
+    return list(open_booking_events()[:limit])
 
 
 def unrouted_text_for(user: User, pk) -> InboundSms:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -176,7 +177,8 @@ def _attendee_numbers(payload: dict, attendees: list[dict]) -> list[str]:
     answer = responses.get("attendeePhoneNumber")
     raw = [_text(a.get("phoneNumber")) for a in attendees]
     raw.append(_text(answer.get("value") if isinstance(answer, dict) else answer))
-    numbers = (normalise_phone(r, allow_international=True).e164 for r in raw if r)
+    fiction = settings.DBR_ALLOW_FICTION_NUMBERS
+    numbers = (normalise_phone(r, allow_international=True, allow_fiction=fiction).e164 for r in raw if r)
     return list(dict.fromkeys(n for n in numbers if n))
 
 
