@@ -51,7 +51,9 @@ def test_a_cadence_text_carries_the_leads_own_short_link_within_two_segments(dat
 
 
 def test_a_text_without_the_field_gives_no_token(alpha, sms_outbox):
-    dataset = campaign_dataset(name="No link", leads=1, cal_booking_link=CAL_LINK, m1_message="Hi {first_name}, {company_name} here.")
+    dataset = campaign_dataset(
+        name="No link", leads=1, cal_booking_link=CAL_LINK, m1_message="Hi {first_name}, {company_name} here."
+    )
     campaign_start(dataset=dataset, at=TUESDAY_10)
     cadence_run_in_process(at=TUESDAY_10)
     assert len(sms_outbox.messages) == 1
@@ -59,7 +61,9 @@ def test_a_text_without_the_field_gives_no_token(alpha, sms_outbox):
 
 
 def test_without_a_calcom_link_the_field_is_empty(alpha, sms_outbox):
-    dataset = campaign_dataset(name="No Cal", leads=1, m1_message="Hi {first_name}, {company_name} here. {booking_link}")
+    dataset = campaign_dataset(
+        name="No Cal", leads=1, m1_message="Hi {first_name}, {company_name} here. {booking_link}"
+    )
     campaign_start(dataset=dataset, at=TUESDAY_10)
     cadence_run_in_process(at=TUESDAY_10)
     assert "/b/" not in sms_outbox.messages[0].body
