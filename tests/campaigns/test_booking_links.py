@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 from campaigns import content
 from campaigns.cadence import cadence_run_in_process
 from campaigns.services import campaign_start
-from clients.models import Client, Notification, User
+from clients.models import Client, User
 from leads.models import Lead
 from sophie.agent import context_build
 from sophie.selectors import merge_values_for
@@ -168,9 +168,7 @@ def live_alpha(tenants, live_server_port, settings):
         owner = User.objects.create_user("owner@alpha.example", PASSWORD, client=tenants["alpha"], role="company_owner")
     connection.set_tenant(tenants["alpha"])
     lead = campaign_dataset(name="Live", leads=1, cal_booking_link=CAL_LINK).leads.get()
-    yield owner, lead
-    with schema_context("public"):  # committed_db wipes users, not the notifications that point at them
-        Notification.objects.filter(user=owner).delete()
+    return owner, lead
 
 
 def test_the_test_booking_button_books_the_call_through_the_real_webhook(live_alpha, client):

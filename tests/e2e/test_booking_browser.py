@@ -7,7 +7,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from clients.models import Notification, User
+from clients.models import User
 from leads.models import Lead
 from tests.campaigns.helpers import campaign_dataset
 from tests.conftest import PASSWORD
@@ -21,15 +21,13 @@ def booking_site(live_url, tenants, settings):
     settings.DBR_SMS_BACKEND = "simulator"
     settings.DBR_PUBLIC_PORT = int(base.rsplit(":", 1)[1])
     with schema_context("public"):
-        owner = User.objects.create_user(
+        User.objects.create_user(
             "owner@alpha.example", PASSWORD, client=tenants["alpha"], role="company_owner", first_name="Olive"
         )
     connection.set_tenant(tenants["alpha"])
     lead = campaign_dataset(name="Solar 2024", leads=1, cal_booking_link="https://cal.com/alpha/survey").leads.get()
     Lead.objects.filter(pk=lead.pk).update(first_name="Gareth", last_name="Evans", contact_status="HOT")
-    yield base, lead
-    with schema_context("public"):  # committed_db wipes users, not the notifications that point at them
-        Notification.objects.filter(user=owner).delete()
+    return base, lead
 
 
 def test_the_test_booking_makes_the_lead_call_booked(booking_site, page):
