@@ -1,6 +1,7 @@
 """{booking_link}: a per-lead short link on the client host that sends the lead to Cal.com prefilled; the
 Cal.com webhook in Settings; the demo's test booking."""
 
+import importlib
 import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
@@ -203,3 +204,16 @@ def test_an_outsider_cannot_book_for_another_clients_lead(alpha, outsider, clien
     assert client.post(f"/leads/{lead.pk}/test-booking/", HTTP_HOST="beta.localhost").status_code == 404
     connection.set_tenant(alpha)
     assert Lead.objects.get(pk=lead.pk).contact_status != "CALL_BOOKED"
+
+
+def test_the_migration_gives_each_existing_client_its_own_secret(alpha, beta):
+    from django.apps import apps
+
+    migration = importlib.import_module("clients.migrations.0007_client_cal_webhook_secret")
+    Client.objects.filter(pk__in=[alpha.pk, beta.pk]).update(cal_webhook_secret="")
+
+    with schema_context("public"):  # where migrations of shared apps run
+        migration.give_each_client_its_own_secret(apps, None)
+
+    secrets = set(Client.objects.filter(pk__in=[alpha.pk, beta.pk]).values_list("cal_webhook_secret", flat=True))
+    assert len(secrets) == 2 and all(len(s) == 64 for s in secrets)
