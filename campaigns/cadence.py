@@ -25,6 +25,7 @@ from campaigns.services import campaign_complete
 from clients.access import current_client
 from clients.models import Client
 from leads import events
+from leads.bookings import lead_booking_link
 from leads.eligibility import Purpose
 from leads.models import CampaignSettings, Dataset, Lead, Suppression
 from leads.services import lead_leave_cadence
@@ -201,6 +202,13 @@ def _numbers_in_a_cadence(leads: list[Lead]) -> dict[str, set]:
     return found
 
 
+def _booking_link(lead: Lead, options: CampaignSettings, template: str) -> str:
+    # The lead's short link (docs/bookings.md), given a token only when the text carries it.
+    if "booking_link" not in content.merge_fields_in(template):
+        return ""
+    return lead_booking_link(lead=lead, cal_link=options.cal_booking_link)
+
+
 def _outbox_message(
     lead: Lead,
     conversation: Conversation,
@@ -220,7 +228,7 @@ def _outbox_message(
             lead=lead,
             company_name=client.company_name,
             agent_name=options.agent_name,
-            booking_link=options.cal_booking_link or "",
+            booking_link=_booking_link(lead, options, template),
         ),
         auto_append=options.auto_append_opt_out,
     )

@@ -11,7 +11,8 @@ from campaigns.models import Conversation, InboundSms, Message
 from campaigns.schedule import next_send_time, window_from_settings
 from clients.models import User
 from clients.roles import sees_all_leads
-from leads.models import WEEKDAYS, CampaignSettings, Dataset, Lead
+from leads.bookings import open_booking_events
+from leads.models import WEEKDAYS, BookingEvent, CampaignSettings, Dataset, Lead
 from leads.selectors import leads_visible_to, sees_every_dataset
 
 
@@ -114,6 +115,14 @@ def unrouted_texts_visible_to(user: User, *, kind: str = "") -> QuerySet[Inbound
         return InboundSms.objects.none()
     outcomes = [TEXT_KINDS[kind]] if kind in TEXT_KINDS else list(TEXT_KINDS.values())
     return InboundSms.objects.filter(outcome__in=outcomes).order_by("-received_at")
+
+
+def open_bookings_visible_to(user: User, *, limit: int = 20) -> list[BookingEvent]:
+    """Cal.com deliveries no lead took (docs/bookings.md): like unrouted texts, only for users who see
+    every lead."""
+    if not sees_every_lead(user):
+        return []
+    return list(open_booking_events()[:limit])
 
 
 def unrouted_text_for(user: User, pk) -> InboundSms:

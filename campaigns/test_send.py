@@ -6,6 +6,7 @@ from campaigns.services import CampaignRefused
 from campaigns.transports import get_transport
 from campaigns.transports.base import SendResult
 from clients.models import Client
+from leads.bookings import booking_link_example
 from leads.models import CampaignSettings, Suppression
 
 
@@ -31,7 +32,7 @@ def campaign_test_send(*, options: CampaignSettings, client: Client, lead, to: s
         lead=lead,
         company_name=client.company_name,
         agent_name=options.agent_name,
-        booking_link=options.cal_booking_link or "",
+        booking_link=booking_link_example(options.cal_booking_link),
         auto_append_opt_out=options.auto_append_opt_out,
     ).text
     return get_transport().send(to=to, from_=from_, body=body, status_callback=None, validity_period=None)

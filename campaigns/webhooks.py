@@ -1,15 +1,22 @@
-"""Twilio's webhooks on the client host: signature first, then the service, then an empty answer."""
+"""Twilio's and Cal.com's webhooks on the client host: signature first, then the service, then a short answer."""
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from campaigns.cal import HEADER as CAL_HEADER
+from campaigns.cal import cal_signature_valid
 from campaigns.inbound import MissingParameter, inbound_receive
 from campaigns.outbox.callbacks import message_status_record
 from campaigns.tasks import process_inbound
 from campaigns.twilio_signature import twilio_signed
 from clients.queue import enqueue
+from leads.bookings import MalformedDelivery, booking_delivery_parse, booking_receive
+
+logger = logging.getLogger(__name__)
 
 
 @csrf_exempt
@@ -36,3 +43,22 @@ def sms_webhook(request: HttpRequest) -> HttpResponse:
         # A broker outage only delays processing: the sweep finds the row after a minute.
         enqueue(process_inbound, str(inbound.pk))
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def cal_webhook(request: HttpRequest) -> HttpResponse:
+    """Cal.com's booking webhook: the client's own signature, then the delivery kept once and applied."""
+    body = request.body
+    if not cal_signature_valid(client=request.tenant, body=body, signature=request.headers.get(CAL_HEADER)):
+        logger.warning("Cal.com webhook refused: missing or wrong signature")
+        return HttpResponseForbidden()
+    try:
+        delivery = booking_delivery_parse(body)
+    except MalformedDelivery as exc:
+        return HttpResponseBadRequest(str(exc))
+    if delivery is None:
+        return HttpResponse("No booking in this delivery.", content_type="text/plain")  # Cal.com's PING
+    event, created = booking_receive(delivery=delivery, at=timezone.now())
+    answer = event.get_outcome_display() if created else "Already received."
+    return HttpResponse(answer, content_type="text/plain")

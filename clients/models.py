@@ -1,4 +1,5 @@
 import re
+import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
@@ -17,6 +18,10 @@ def validate_slug(value: str) -> None:
             "A client slug is 1–30 lowercase letters and digits, starting with a letter "
             f"(it becomes the schema name and host label); {value!r} is not."
         )
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_hex(32)
 
 
 class Client(TenantMixin, TimestampedModel):
@@ -51,6 +56,8 @@ class Client(TenantMixin, TimestampedModel):
     n8n_workflow_id = models.TextField(blank=True, null=True)
     n8n_webhook_url = models.TextField(blank=True, null=True)
     twilio_phone_number = models.TextField(blank=True, null=True)
+    # Cal.com signs its booking webhooks with it (docs/bookings.md); shown in Settings, regenerable.
+    cal_webhook_secret = models.TextField(blank=True, default=new_webhook_secret)
 
     status = models.TextField(choices=Status.choices, default=Status.ACTIVE)
     plan = models.TextField(choices=Plan.choices, default=Plan.STARTER)

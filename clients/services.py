@@ -4,7 +4,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from clients.access import user_url
-from clients.models import Client, Domain, SendingNumber, User, validate_slug
+from clients.models import Client, Domain, SendingNumber, User, new_webhook_secret, validate_slug
 from clients.numbers import sending_number_add
 from clients.roles import FLAG_FIELDS, access_change_refusal, status_change_refusal
 
@@ -211,4 +211,11 @@ def client_sophie_set(*, client: Client, enabled: bool) -> Client:
     """The client-wide switch for Sophie's replies (Settings)."""
     Client.objects.filter(pk=client.pk).update(sophie_enabled=enabled)
     client.sophie_enabled = enabled
+    return client
+
+
+def client_cal_secret_regenerate(*, client: Client) -> Client:
+    """A new Cal.com webhook secret: deliveries signed with the old one are refused from now on."""
+    client.cal_webhook_secret = new_webhook_secret()
+    client.save(update_fields=["cal_webhook_secret", "updated_at"])
     return client

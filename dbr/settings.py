@@ -220,7 +220,6 @@ DBR_LLM_API_KEY = env_str("DBR_LLM_API_KEY")
 DBR_LLM_MODEL = env_str("DBR_LLM_MODEL")
 # One limit per model call; the SDKs never retry (docs/llm.md).
 DBR_LLM_TIMEOUT_SECONDS = env_int("DBR_LLM_TIMEOUT_SECONDS", 20)
-CAL_WEBHOOK_SECRET = env_str("CAL_WEBHOOK_SECRET")
 
 # --- Accounts ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

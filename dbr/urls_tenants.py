@@ -1,12 +1,13 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from campaigns.views import bookings as booking_pages
 from campaigns.views import inbox as inbox_pages
 from campaigns.views import leads as lead_page
 from campaigns.views import overview
 from campaigns.views import settings as settings_pages
 from campaigns.views import simulator as simulator_pages
-from campaigns.webhooks import sms_webhook, status_webhook
+from campaigns.webhooks import cal_webhook, sms_webhook, status_webhook
 from clients import notification_pages
 from clients.admin_sites import client_admin
 from dbr import views
@@ -38,6 +39,7 @@ urlpatterns = [
     path("leads/<uuid:pk>/reply/count/", lead_page.lead_reply_count, name="lead_reply_count"),
     path("leads/<uuid:pk>/data/", gdpr_pages.lead_data, name="lead_data"),
     path("leads/<uuid:pk>/erase/", gdpr_pages.lead_erase_view, name="lead_erase"),
+    path("leads/<uuid:pk>/test-booking/", booking_pages.lead_test_booking, name="lead_test_booking"),
     path("leads/", include("sophie.urls")),
     path("notifications/", notification_pages.notification_list, name="notifications"),
     path("notifications/read-all/", notification_pages.notification_read_all, name="notification_read_all"),
@@ -49,12 +51,15 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/twilio/status/", status_webhook, name="twilio_status"),
     path("webhooks/twilio/sms/", sms_webhook, name="twilio_sms"),
+    path("webhooks/cal/", cal_webhook, name="cal_webhook"),
+    path("b/<str:token>", booking_pages.booking_link, name="booking_link"),
     path("simulator/", simulator_pages.simulator_phones, name="simulator"),
     path("simulator/<uuid:pk>/", simulator_pages.simulator_phone, name="simulator_phone"),
     path("simulator/<uuid:pk>/reply/", simulator_pages.simulator_reply, name="simulator_reply"),
     path("settings/", settings_pages.settings_home, name="settings"),
     path("settings/users/", settings_pages.settings_users, name="settings_users"),
     path("settings/sophie/", sophie_pages.sophie_switch, name="sophie_switch"),
+    path("settings/cal/secret/", settings_pages.settings_cal_secret, name="settings_cal_secret"),
     path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),
     path("settings/users/<uuid:pk>/", settings_pages.settings_user_edit, name="settings_user_edit"),
     path("settings/users/<uuid:pk>/suspend/", settings_pages.settings_user_suspend, name="settings_user_suspend"),

@@ -248,6 +248,8 @@ class Lead(TimestampedModel):
     call_booked_time = models.DateTimeField(null=True, blank=True)
     cal_booking_id = models.TextField(blank=True, null=True)
     cal_booking_url = models.TextField(blank=True, null=True)
+    # The lead's short booking link is /b/<booking_token> (docs/bookings.md); given on first use.
+    booking_token = models.CharField(max_length=16, unique=True, null=True, blank=True)
     install_date = models.DateField(null=True, blank=True)
 
     manual_mode = models.BooleanField(default=False, db_default=False)
@@ -450,3 +452,38 @@ class Suppression(CreatedModel):
 
     def __str__(self) -> str:
         return self.phone_number
+
+
+class BookingEvent(CreatedModel):
+    """One Cal.com webhook delivery, kept once per (uid, trigger) whatever became of it (docs/bookings.md)."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Applied to the lead"
+        UNMATCHED = "unmatched", "No lead matched"
+        WAITING = "waiting", "Cancelled before we heard of the booking"
+        IGNORED = "ignored", "Nothing to change"
+
+    uid = models.TextField()
+    trigger_event = models.TextField()
+    payload = models.JSONField(default=dict)
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="booking_events")
+    start_time = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(choices=Outcome.choices)
+    detail = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "booking_events"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["uid", "trigger_event"], name="booking_events_uid_trigger_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="idx_booking_events_open",
+                condition=Q(outcome__in=["unmatched", "waiting"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_event} {self.uid}"

@@ -81,9 +81,10 @@ def lead_status_change(
     reason: str = "",
     at: datetime | None = None,
     install_date: date | None = None,
+    notify: bool = True,
 ) -> Lead:
     """One status change, on the timeline; a lead turning HOT tells its rep (the dataset's
-    `hot_lead_notification`)."""
+    `hot_lead_notification`) unless the caller tells them something more precise (`notify=False`)."""
     if status not in Lead.ContactStatus.values:
         raise ValidationError({"contact_status": f"Unknown status {status!r}."})
     old = lead.contact_status
@@ -103,7 +104,7 @@ def lead_status_change(
         at = at or timezone.now()
         lead_happened(lead=lead, kind=Happening.HOT, at=at, data={"reason": reason})
         lead_hot_assign(lead=lead, at=at)  # first, so the rep it picks is the one told
-        if options is None or options.hot_lead_notification:
+        if notify and (options is None or options.hot_lead_notification):
             lead_notify(lead=lead, kind="hot", reason=reason or "Now HOT.", at=at, actor=actor)
     return lead
 

@@ -96,7 +96,7 @@ def _result(action: str, text: str, draft: Draft, reason: str, attempts: list[di
 def context_build(*, lead: Lead, at: datetime) -> tuple[AgentContext, Prompt, object, str]:
     """The agent's context for this lead, the prompt it came from, the newest lead text it covers, and our
     previous text (the repeat guardrail compares with it)."""
-    inputs = agent_inputs(dataset=lead.dataset, at=at)
+    inputs = agent_inputs(dataset=lead.dataset, at=at, lead=lead)
     messages = list(
         Message.objects.filter(lead=lead, status__in=[*SHOWN, *IN_FLIGHT])
         .order_by("created_at")

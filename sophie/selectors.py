@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from campaigns import content
 from clients.access import current_client
-from leads.models import Dataset
+from leads.bookings import lead_booking_link
+from leads.models import Dataset, Lead
 from leads.services import default_template
 from sophie.llm.base import LessonView
 from sophie.models import Lesson, Prompt
@@ -59,14 +60,16 @@ class MergeValues:
         )
 
 
-def merge_values_for(*, dataset: Dataset | None) -> MergeValues:
+def merge_values_for(*, dataset: Dataset | None, lead: Lead | None = None) -> MergeValues:
     """The client's name and the dataset's settings (its template's, or the default template's, until it
-    has its own), as the cadence fills them."""
+    has its own), as the cadence fills them; for texts to a `lead`, the booking link is the lead's own
+    short link (docs/bookings.md)."""
     options = (dataset.campaign_settings if dataset is not None else None) or default_template()
+    cal_link = (options.cal_booking_link if options else "") or ""
     return MergeValues(
         company_name=current_client().company_name,
         agent_name=(options.agent_name if options else "") or content.DEFAULT_AGENT_NAME,
-        booking_link=(options.cal_booking_link if options else "") or "",
+        booking_link=lead_booking_link(lead=lead, cal_link=cal_link) if lead is not None else cal_link,
     )
 
 
@@ -95,10 +98,11 @@ class AgentInputs:
     values: MergeValues
 
 
-def agent_inputs(*, dataset: Dataset | None, at: datetime) -> AgentInputs:
-    """THE selector the agent reads its prompt and lessons through (docs/prompts.md)."""
+def agent_inputs(*, dataset: Dataset | None, at: datetime, lead: Lead | None = None) -> AgentInputs:
+    """THE selector the agent reads its prompt and lessons through (docs/prompts.md); with a `lead`, filled
+    for a text to that lead."""
     prompt = prompt_live_for(dataset=dataset, at=at)
-    values = merge_values_for(dataset=dataset)
+    values = merge_values_for(dataset=dataset, lead=lead)
     return AgentInputs(
         prompt=prompt,
         text=values.fill(prompt.compiled_prompt),

@@ -9,6 +9,7 @@ DATA_TABLES = [
     "messages",
     "conversations",
     "lead_events",
+    "booking_events",
     "leads",
     "uploads",
     "suppressions",

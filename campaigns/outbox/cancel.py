@@ -14,7 +14,5 @@ def messages_cancel_for_number(*, phone_number: str, reason: str, at: datetime) 
     return (
         Message.objects.filter(to_number=phone_number, direction=Message.Direction.OUTBOUND, status__in=CANCELLABLE)
         .exclude(message_type=Message.Type.OPT_OUT_CONFIRMATION)
-        .update(
-            status=Message.Status.CANCELLED, error_message=reason, next_attempt_at=None, due_at=None, updated_at=at
-        )
+        .update(status=Message.Status.CANCELLED, error_message=reason, next_attempt_at=None, due_at=None, updated_at=at)
     )

@@ -30,6 +30,7 @@ from campaigns.settings_services import (
 from campaigns.test_send import campaign_test_send
 from campaigns.transports.base import TransportError
 from clients.roles import Action, can, require
+from leads.bookings import booking_link_example
 from leads.models import CampaignSettings, Dataset
 from leads.selectors import dataset_custom_columns, dataset_for, datasets_visible_to, leads_visible_to
 
@@ -167,14 +168,14 @@ def _preview_context(request, dataset, options, data=None) -> dict:
         values = {
             "messages": {step: data.get(f"{step.lower()}_message", "") for step in STEPS},
             "agent_name": data.get("agent_name", ""),
-            "booking_link": data.get("cal_booking_link", ""),
+            "booking_link": booking_link_example(data.get("cal_booking_link", "")),
             "auto_append_opt_out": bool(data.get("auto_append_opt_out")),
         }
     else:
         values = {
             "messages": {"M1": options.m1_message, "M2": options.m2_message, "M3": options.m3_message},
             "agent_name": options.agent_name,
-            "booking_link": options.cal_booking_link or "",
+            "booking_link": booking_link_example(options.cal_booking_link),
             "auto_append_opt_out": options.auto_append_opt_out,
         }
     previews = message_previews(

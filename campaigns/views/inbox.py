@@ -13,7 +13,13 @@ from django_htmx.http import trigger_client_event
 from campaigns.forms import InboundLeadForm, StaffReplyForm
 from campaigns.inbound import NotAttachable, inbound_attach, inbound_lead_create
 from campaigns.inbox import conversation_mark_read
-from campaigns.selectors import INBOX_KINDS, inbox_entries, unread_count, unrouted_text_for
+from campaigns.selectors import (
+    INBOX_KINDS,
+    inbox_entries,
+    open_bookings_visible_to,
+    unread_count,
+    unrouted_text_for,
+)
 from campaigns.views.leads import conversation_panel, conversation_panel_context
 from clients.roles import Action, require
 from leads.models import Lead
@@ -44,6 +50,7 @@ def inbox(request):
         return render(request, "campaigns/inbox.html#inbox-list", context)
     if opened:
         context.update(conversation_panel_context(opened, StaffReplyForm()))
+    context["open_bookings"] = open_bookings_visible_to(request.user)
     return render(request, "campaigns/inbox.html", context)
 
 

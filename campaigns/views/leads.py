@@ -11,6 +11,7 @@ from campaigns.forms import LeadStatusForm, StaffReplyForm
 from campaigns.inbox import conversation_mark_read
 from campaigns.replies import ReplyRefused, reply_timing_note, staff_reply_refusal, staff_reply_send
 from campaigns.selectors import lead_planned_reply, lead_thread
+from campaigns.views.bookings import demo_bookings_enabled
 from clients.roles import Action, require
 from leads.models import Lead
 from leads.selectors import lead_for, lead_timeline
@@ -33,6 +34,7 @@ def _lead_page(request, lead: Lead, reply_form: StaffReplyForm, status: int = 20
         "timeline": lead_timeline(lead)[:100],
         "nav": "leads",
         "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
+        "demo_bookings": demo_bookings_enabled(),
         **reply_context(lead, reply_form),
     }
     return render(request, "leads/lead_detail.html", context, status=status)

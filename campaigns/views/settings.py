@@ -4,18 +4,37 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from clients.access import client_url
 from clients.forms import InviteForm, UserAccessForm
 from clients.models import User
 from clients.roles import Action, require
-from clients.services import user_invite, user_reactivate, user_suspend, user_update_access
+from clients.services import (
+    client_cal_secret_regenerate,
+    user_invite,
+    user_reactivate,
+    user_suspend,
+    user_update_access,
+)
 from leads.selectors import datasets_visible_to
 
 
 @login_required
 def settings_home(request):
-    return render(request, "settings/home.html", {"nav": "settings"})
+    cal = {"url": client_url(request.tenant, reverse("cal_webhook")), "secret": request.tenant.cal_webhook_secret}
+    return render(request, "settings/home.html", {"nav": "settings", "cal": cal})
+
+
+@login_required
+@require_POST
+def settings_cal_secret(request):
+    """A new Cal.com webhook secret, to paste into Cal.com at once."""
+    require(request.user, Action.EDIT_CLIENT_SETTINGS)
+    client_cal_secret_regenerate(client=request.tenant)
+    messages.success(request, "New Cal.com secret made: paste it into Cal.com now; the old one no longer works.")
+    return redirect(reverse("settings") + "#cal")
 
 
 def _client_users(request):
