@@ -1,4 +1,6 @@
 import re
+import secrets
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
@@ -17,6 +19,17 @@ def validate_slug(value: str) -> None:
             "A client slug is 1–30 lowercase letters and digits, starting with a letter "
             f"(it becomes the schema name and host label); {value!r} is not."
         )
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_hex(24)
+
+
+def validate_webhook_url(value: str) -> None:
+    """An outbound-event endpoint: an absolute http(s) URL (no TLD required: `http://n8n:5678/...` is fine)."""
+    parts = urlsplit(value or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValidationError(f"A webhook URL starts with http:// or https:// and names a host; {value!r} does not.")
 
 
 class Client(TenantMixin, TimestampedModel):
@@ -49,7 +62,9 @@ class Client(TenantMixin, TimestampedModel):
     primary_color = models.TextField(default="#8cc63f")
 
     n8n_workflow_id = models.TextField(blank=True, null=True)
-    n8n_webhook_url = models.TextField(blank=True, null=True)
+    n8n_webhook_url = models.TextField(blank=True, null=True, validators=[validate_webhook_url])
+    # Signs outbound events (X-DBR-Signature); shown to staff once, when made.
+    n8n_webhook_secret = models.TextField(default=new_webhook_secret)
     twilio_phone_number = models.TextField(blank=True, null=True)
 
     status = models.TextField(choices=Status.choices, default=Status.ACTIVE)

@@ -26,8 +26,9 @@ def notify(
     """One notification per user, and an e-mail each after commit (a mail server that fails is logged, and
     the notification stays in the bell)."""
     rows = Notification.objects.bulk_create(
-        Notification(user=user, client=client, kind=kind, title=title, body=body, url=path, lead_id=lead_id,
-                     created_at=at)  # fmt: skip
+        Notification(
+            user=user, client=client, kind=kind, title=title, body=body, url=path, lead_id=lead_id, created_at=at
+        )  # fmt: skip
         for user in users
     )
     link = client_url(client, path)

@@ -184,6 +184,7 @@ CELERY_BEAT_SCHEDULE = {
     "cadence-tick": {"task": "campaigns.tasks.tick_all", "schedule": float(DBR_CADENCE_TICK_SECONDS)},
     "inbound-sweep": {"task": "campaigns.tasks.sweep_inbound_all", "schedule": 60.0},
     "sophie-replies": {"task": "sophie.tasks.replies_due_all", "schedule": 30.0},
+    "outbound-events": {"task": "leads.tasks.webhooks_due_all", "schedule": 30.0},
 }
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------

@@ -11,6 +11,7 @@ from clients import notification_pages
 from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
+from leads import outbound_pages
 from leads import views as lead_views
 from sophie import views as sophie_pages
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("leads/<uuid:pk>/manual-mode/", lead_page.lead_manual_mode, name="lead_manual_mode"),
     path("leads/<uuid:pk>/reply/", lead_page.lead_reply, name="lead_reply"),
     path("leads/<uuid:pk>/reply/count/", lead_page.lead_reply_count, name="lead_reply_count"),
+    path("leads/<uuid:pk>/push/", outbound_pages.lead_push, name="lead_push"),
     path("leads/", include("sophie.urls")),
     path("notifications/", notification_pages.notification_list, name="notifications"),
     path("notifications/read-all/", notification_pages.notification_read_all, name="notification_read_all"),
@@ -51,6 +53,9 @@ urlpatterns = [
     path("settings/", settings_pages.settings_home, name="settings"),
     path("settings/users/", settings_pages.settings_users, name="settings_users"),
     path("settings/sophie/", sophie_pages.sophie_switch, name="sophie_switch"),
+    path("settings/outbound/url/", outbound_pages.outbound_url, name="outbound_url"),
+    path("settings/outbound/secret/", outbound_pages.outbound_secret, name="outbound_secret"),
+    path("settings/outbound/test/", outbound_pages.outbound_test, name="outbound_test"),
     path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),
     path("settings/users/<uuid:pk>/", settings_pages.settings_user_edit, name="settings_user_edit"),
     path("settings/users/<uuid:pk>/suspend/", settings_pages.settings_user_suspend, name="settings_user_suspend"),

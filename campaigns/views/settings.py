@@ -11,12 +11,13 @@ from clients.forms import InviteForm, UserAccessForm
 from clients.models import User
 from clients.roles import Action, require
 from clients.services import user_invite, user_reactivate, user_suspend, user_update_access
+from leads.outbound_pages import outbound_section
 from leads.selectors import datasets_visible_to
 
 
 @login_required
 def settings_home(request):
-    return render(request, "settings/home.html", {"nav": "settings"})
+    return render(request, "settings/home.html", {"nav": "settings", **outbound_section(request)})
 
 
 def _client_users(request):
