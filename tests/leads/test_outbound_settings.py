@@ -120,3 +120,15 @@ def test_each_client_sends_its_own_events_with_its_own_secret(alpha, beta, outsi
     page = client.get("/settings/", HTTP_HOST="beta.localhost").content.decode()
     assert "lead.hot" not in page and url not in page and 'id="outbound-events"' in page
     connection.set_tenant(alpha)
+
+
+def test_the_client_admin_lists_deliveries_read_only(alpha, owner, client):
+    lead = campaign_dataset(name="Admin", leads=1).leads.get()
+    outbound_url_set(client=alpha, url="http://127.0.0.1:9/hook")
+    row = lead_happened(lead=lead, kind=Happening.HANDOFF, at=timezone.now())
+    client.force_login(owner)
+
+    page = client.get("/admin/leads/webhookdelivery/", **HOST)
+
+    assert page.status_code == 200 and "lead.handoff" in page.content.decode()
+    assert client.get(f"/admin/leads/webhookdelivery/{row.pk}/delete/", **HOST).status_code == 403
