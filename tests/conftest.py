@@ -88,7 +88,14 @@ def committed_db(tenants, django_db_blocker):
             wipe_client_data(client.schema_name)
         # Raw delete: Django's cascade collector cannot follow tenant rows pointing at users.
         with connection.cursor() as cursor:
-            for table in ("authtoken_token", "users_groups", "users_user_permissions", "django_admin_log", "users"):
+            for table in (
+                "notifications",
+                "authtoken_token",
+                "users_groups",
+                "users_user_permissions",
+                "django_admin_log",
+                "users",
+            ):
                 cursor.execute(f"DELETE FROM public.{table}")
 
 
