@@ -49,6 +49,7 @@ class ClientAdmin(NoDeleteAdmin):
         "created_at",
         "updated_at",
     ]
+    exclude = ["n8n_webhook_secret"]  # shown to the client's owners once, never here
     inlines = [DomainInline]
 
     def get_queryset(self, request):

@@ -1,5 +1,6 @@
 import re
 import secrets
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
@@ -22,6 +23,18 @@ def validate_slug(value: str) -> None:
 
 def new_webhook_secret() -> str:
     return secrets.token_hex(32)
+
+
+def new_event_secret() -> str:
+    """Signs outbound events (X-DBR-Signature): prefixed so it is recognisable where it is pasted."""
+    return "whsec_" + secrets.token_hex(24)
+
+
+def validate_webhook_url(value: str) -> None:
+    """An outbound-event endpoint: an absolute http(s) URL (no TLD required: `http://n8n:5678/...` is fine)."""
+    parts = urlsplit(value or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValidationError(f"A webhook URL starts with http:// or https:// and names a host; {value!r} does not.")
 
 
 class Client(TenantMixin, TimestampedModel):
@@ -54,7 +67,9 @@ class Client(TenantMixin, TimestampedModel):
     primary_color = models.TextField(default="#8cc63f")
 
     n8n_workflow_id = models.TextField(blank=True, null=True)
-    n8n_webhook_url = models.TextField(blank=True, null=True)
+    n8n_webhook_url = models.TextField(blank=True, null=True, validators=[validate_webhook_url])
+    # Signs outbound events (X-DBR-Signature); shown to staff once, when made.
+    n8n_webhook_secret = models.TextField(default=new_event_secret)
     twilio_phone_number = models.TextField(blank=True, null=True)
     # Cal.com signs its booking webhooks with it (docs/bookings.md); shown in Settings, regenerable.
     cal_webhook_secret = models.TextField(blank=True, default=new_webhook_secret)

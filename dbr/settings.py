@@ -192,6 +192,7 @@ CELERY_BEAT_SCHEDULE = {
     "sophie-replies": {"task": "sophie.tasks.replies_due_all", "schedule": 30.0},
     "import-sweep": {"task": "leads.tasks.sweep_imports_all", "schedule": 300.0},
     "file-retention": {"task": "leads.tasks.expire_files_all", "schedule": 3600.0},
+    "outbound-events": {"task": "leads.tasks.webhooks_due_all", "schedule": 30.0},
 }
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------

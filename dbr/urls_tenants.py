@@ -12,6 +12,7 @@ from clients import notification_pages
 from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
+from leads import outbound_pages
 from leads import views as lead_views
 from sophie import gdpr_pages
 from sophie import views as sophie_pages
@@ -40,6 +41,7 @@ urlpatterns = [
     path("leads/<uuid:pk>/data/", gdpr_pages.lead_data, name="lead_data"),
     path("leads/<uuid:pk>/erase/", gdpr_pages.lead_erase_view, name="lead_erase"),
     path("leads/<uuid:pk>/test-booking/", booking_pages.lead_test_booking, name="lead_test_booking"),
+    path("leads/<uuid:pk>/push/", outbound_pages.lead_push, name="lead_push"),
     path("leads/", include("sophie.urls")),
     path("notifications/", notification_pages.notification_list, name="notifications"),
     path("notifications/read-all/", notification_pages.notification_read_all, name="notification_read_all"),
@@ -60,6 +62,9 @@ urlpatterns = [
     path("settings/users/", settings_pages.settings_users, name="settings_users"),
     path("settings/sophie/", sophie_pages.sophie_switch, name="sophie_switch"),
     path("settings/cal/secret/", settings_pages.settings_cal_secret, name="settings_cal_secret"),
+    path("settings/outbound/url/", outbound_pages.outbound_url, name="outbound_url"),
+    path("settings/outbound/secret/", outbound_pages.outbound_secret, name="outbound_secret"),
+    path("settings/outbound/test/", outbound_pages.outbound_test, name="outbound_test"),
     path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),
     path("settings/users/<uuid:pk>/", settings_pages.settings_user_edit, name="settings_user_edit"),
     path("settings/users/<uuid:pk>/suspend/", settings_pages.settings_user_suspend, name="settings_user_suspend"),

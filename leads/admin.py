@@ -1,7 +1,8 @@
 from django.contrib import admin
+from django.db.models import Q
 
 from clients.admin_sites import ReadOnlyClientModelAdmin, client_admin
-from leads.models import CampaignSettings, Dataset, Lead, LeadEvent, Suppression, Upload
+from leads.models import CampaignSettings, Dataset, Lead, LeadEvent, Suppression, Upload, WebhookDelivery
 from leads.selectors import datasets_visible_to, leads_visible_to
 
 
@@ -120,3 +121,14 @@ class SuppressionAdmin(ReadOnlyClientModelAdmin):
     list_display = ["phone_number", "source", "reason", "created_at"]
     list_filter = ["source"]
     search_fields = ["phone_number", "reason"]
+
+
+@admin.register(WebhookDelivery, site=client_admin)
+class WebhookDeliveryAdmin(ReadOnlyClientModelAdmin):
+    list_display = ["created_at", "event_type", "lead", "status", "attempts", "last_status_code", "next_attempt_at"]
+    list_filter = ["status", "event_type"]
+    search_fields = ["event_id", "lead__phone_number", "lead__first_name", "lead__last_name"]
+
+    def get_queryset(self, request):
+        visible = leads_visible_to(request.user)
+        return super().get_queryset(request).filter(Q(lead__isnull=True) | Q(lead__in=visible))

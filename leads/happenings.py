@@ -9,7 +9,7 @@ never slows a reply.
 from datetime import datetime
 from enum import StrEnum
 
-from leads.models import Lead
+from leads.models import Lead, WebhookDelivery
 from leads.outbound import outbound_event_record
 
 
@@ -19,7 +19,9 @@ class Happening(StrEnum):
     HANDOFF = "lead.handoff"
     BOOKED = "lead.booked"
     OPTED_OUT = "lead.opted_out"
+    PUSHED = "lead.pushed"  # by hand, from the lead page (can_push_to_n8n)
 
 
-def lead_happened(*, lead: Lead, kind: Happening, at: datetime, data: dict | None = None) -> None:
-    outbound_event_record(lead=lead, kind=kind, at=at, data=data or {})
+def lead_happened(*, lead: Lead, kind: Happening, at: datetime, data: dict | None = None) -> WebhookDelivery | None:
+    """The event's delivery row, or None when the client has no webhook URL."""
+    return outbound_event_record(lead=lead, kind=kind, at=at, data=data or {})

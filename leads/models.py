@@ -487,3 +487,38 @@ class BookingEvent(CreatedModel):
 
     def __str__(self) -> str:
         return f"{self.trigger_event} {self.uid}"
+
+
+class WebhookDelivery(CreatedModel):
+    """One outbound event to the client's webhook URL and its delivery (`leads/outbound.py`). `payload` is the
+    exact body sent, so every retry sends the same bytes."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    # clock_timestamp(), not now(): events written in one transaction keep their order per lead.
+    created_at = models.DateTimeField(db_default=models.Func(function="clock_timestamp"), editable=False)
+    event_id = models.UUIDField(unique=True)
+    event_type = models.TextField()
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    payload = models.JSONField()
+    status = models.TextField(choices=Status.choices, default=Status.PENDING)
+    attempts = models.IntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    last_status_code = models.IntegerField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "webhook_deliveries"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="idx_webhook_deliveries_due"),
+            models.Index(fields=["lead", "created_at"], name="idx_webhook_deliveries_lead"),
+            models.Index(fields=["-created_at"], name="idx_webhook_deliveries_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} ({self.status})"

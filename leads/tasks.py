@@ -1,12 +1,19 @@
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clients.models import Client, User
+from clients.queue import enqueue
 from leads.importing.reading import ImportFileError
 from leads.importing.run import lead_import
 from leads.models import Dataset, Upload
+from leads.outbound import deliveries_due, deliveries_due_exist, webhook_delivery_attempt
 from leads.services import dataset_stats_recount
+
+log = logging.getLogger(__name__)
+BATCH = 50  # deliveries tried per client task (5 s each at worst); the next beat takes the rest
 
 
 @shared_task(ignore_result=True)
@@ -57,3 +64,32 @@ def expire_files_all() -> int:
         with schema_context(client.schema_name):
             count += files_expire(at=timezone.now())
     return count
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
+def deliver_webhook(delivery_id: str) -> None:
+    outcome = webhook_delivery_attempt(delivery_id=delivery_id, at=timezone.now())
+    log.info("Webhook delivery %s: %s", delivery_id, outcome.word)
+
+
+@shared_task(ignore_result=True)
+def webhooks_due_all() -> int:
+    """Beat (public schema), every 30 s: a task for each ready client with an outbound event due (first
+    tries whose queued task was lost, and retries)."""
+    count = 0
+    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
+        with schema_context(client.schema_name):
+            if deliveries_due_exist(at=timezone.now()):
+                enqueue(webhooks_due_client, after_commit=False)
+                count += 1
+    return count
+
+
+@shared_task(ignore_result=True, time_limit=600, soft_time_limit=570)
+def webhooks_due_client() -> int:
+    due = list(deliveries_due(at=timezone.now()).order_by("created_at").values_list("pk", flat=True)[:BATCH])
+    for delivery_id in due:
+        try:
+            webhook_delivery_attempt(delivery_id=delivery_id, at=timezone.now())
+        except Exception:
+            # The lease runs out and the next beat tries again; one bad row must not hold up the rest.
+            log.exception("Webhook delivery %s failed", delivery_id)
+    return len(due)

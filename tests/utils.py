@@ -2,6 +2,7 @@ from django.db import connection
 
 # Data tables of a client schema, children first; templates and system lessons are kept.
 DATA_TABLES = [
+    "webhook_deliveries",
     "message_status_events",
     "sophie_insights",
     "prompt_versions",

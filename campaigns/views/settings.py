@@ -18,13 +18,14 @@ from clients.services import (
     user_suspend,
     user_update_access,
 )
+from leads.outbound_pages import outbound_section
 from leads.selectors import datasets_visible_to
 
 
 @login_required
 def settings_home(request):
     cal = {"url": client_url(request.tenant, reverse("cal_webhook")), "secret": request.tenant.cal_webhook_secret}
-    return render(request, "settings/home.html", {"nav": "settings", "cal": cal})
+    return render(request, "settings/home.html", {"nav": "settings", "cal": cal, **outbound_section(request)})
 
 
 @login_required

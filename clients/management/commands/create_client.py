@@ -29,3 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Created client {client.company_name} ({client.slug}) at {domain} in {elapsed:.2f}s")
         )
+        # Shown this once; Settings › Outbound events makes a new one.
+        self.stdout.write(f"Outbound events signing secret: {client.n8n_webhook_secret}")
