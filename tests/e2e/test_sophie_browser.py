@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from clients.models import User
 from dbr.celery import app
-from leads.models import Lead
+from leads.models import CampaignSettings, Lead
 from tests.campaigns.helpers import campaign_dataset
 from tests.campaigns.test_simulator import texted
 from tests.conftest import PASSWORD
@@ -77,3 +77,40 @@ def test_sophie_answers_the_price_the_robot_question_and_the_call_request(sophie
     page.get_by_role("link", name="Open the lead page").click()
     expect(page.get_by_role("heading", name=re.compile("Gareth Evans"))).to_contain_text("Hot")
     page.screenshot(path="/tmp/sophie-loop-lead-page.png", full_page=True)
+
+
+def test_a_hot_reply_reaches_the_reps_bell_and_the_call_gets_booked(sophie_site, tenants, page):
+    """The hot-lead loop: "yes ring me" in the simulator → HOT and assigned to the rep → the rep's bell →
+    the lead page's test booking (the real signed Cal.com webhook) → CALL_BOOKED."""
+    base, lead = sophie_site
+    with schema_context("public"):
+        rep = User.objects.create_user(
+            "rep@alpha.example", PASSWORD, client=tenants["alpha"], role="sales_rep", first_name="Ravi"
+        )
+    connection.set_tenant(tenants["alpha"])
+    CampaignSettings.objects.filter(datasets__leads=lead).update(hot_lead_auto_assign=True)
+
+    page.goto(f"{base}/simulator/{lead.pk}/")  # the simulator needs a signed-in owner: sign in first
+    page.get_by_label("Email").fill("owner@alpha.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("log", name="Texts")).to_be_visible()
+    _say(page, "yes ring me")
+    expect(page.get_by_role("log", name="Texts").locator(".sms.theirs")).to_have_count(2, timeout=15_000)
+    assert Lead.objects.get(pk=lead.pk).assigned_to_id == rep.pk
+
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill("rep@alpha.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name=re.compile(r"Notifications, [12] unread"))).to_be_visible()
+    page.get_by_role("link", name=re.compile("Notifications")).click()
+    page.get_by_role("button", name=re.compile("Hot lead: Gareth Evans")).click()
+    expect(page.get_by_role("heading", name=re.compile("Gareth Evans"))).to_contain_text("Hot")
+
+    page.get_by_role("button", name="Send a test booking").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Gareth Evans"))).to_contain_text("Call booked")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path="/tmp/hot-loop-phone.png", full_page=True)
