@@ -18,7 +18,7 @@ checks both give the same message.
 
 import base64
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -167,3 +167,15 @@ def _broker(url: str, transport: dict) -> redis.Redis:
             retry=Retry(NoBackoff(), 1),  # once at once: a connection the broker closed (a restart)
         )
     return _clients[url]
+
+
+def in_each_ready_client() -> Iterator:
+    """Beat's fan-out: every client whose schema is ready, the connection in its schema while the caller
+    looks (a cheap check of pending work, then a task per client that has some)."""
+    from django_tenants.utils import schema_context
+
+    from clients.models import Client
+
+    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public").order_by("schema_name"):
+        with schema_context(client.schema_name):
+            yield client

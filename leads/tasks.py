@@ -2,10 +2,9 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from clients.models import Client, User
-from clients.queue import enqueue
+from clients.models import User
+from clients.queue import enqueue, in_each_ready_client
 from leads.importing.reading import ImportFileError
 from leads.importing.run import lead_import
 from leads.models import Dataset, Upload
@@ -39,9 +38,8 @@ def sweep_imports_all() -> int:
     from leads.importing.queueing import uploads_stuck_requeue
 
     count = 0
-    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
-        with schema_context(client.schema_name):
-            count += uploads_stuck_requeue(at=timezone.now())
+    for _client in in_each_ready_client():
+        count += uploads_stuck_requeue(at=timezone.now())
     return count
 
 
@@ -60,10 +58,11 @@ def expire_files_all() -> int:
     from leads.retention import files_expire
 
     count = 0
-    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
-        with schema_context(client.schema_name):
-            count += files_expire(at=timezone.now())
+    for _client in in_each_ready_client():
+        count += files_expire(at=timezone.now())
     return count
+
+
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
 def deliver_webhook(delivery_id: str) -> None:
     outcome = webhook_delivery_attempt(delivery_id=delivery_id, at=timezone.now())
@@ -75,11 +74,10 @@ def webhooks_due_all() -> int:
     """Beat (public schema), every 30 s: a task for each ready client with an outbound event due (first
     tries whose queued task was lost, and retries)."""
     count = 0
-    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
-        with schema_context(client.schema_name):
-            if deliveries_due_exist(at=timezone.now()):
-                enqueue(webhooks_due_client, after_commit=False)
-                count += 1
+    for _client in in_each_ready_client():
+        if deliveries_due_exist(at=timezone.now()):
+            enqueue(webhooks_due_client, after_commit=False)
+            count += 1
     return count
 
 

@@ -4,10 +4,8 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from clients.models import Client
-from clients.queue import enqueue
+from clients.queue import enqueue, in_each_ready_client
 from sophie.planning import replies_due, replies_due_exist
 from sophie.writing import reply_write as reply_write_service
 
@@ -26,11 +24,10 @@ def replies_due_all() -> int:
     """Beat (public schema), every 30 s, whatever the campaigns' state: replies are due after campaigns end.
     Only clients with a due reply (a cheap check on the planned-reply index) get a task."""
     count = 0
-    for client in Client.objects.filter(schema_ready=True).exclude(schema_name="public"):
-        with schema_context(client.schema_name):
-            if replies_due_exist(at=timezone.now()):
-                enqueue(replies_due_client, after_commit=False)
-                count += 1
+    for _client in in_each_ready_client():
+        if replies_due_exist(at=timezone.now()):
+            enqueue(replies_due_client, after_commit=False)
+            count += 1
     return count
 
 
