@@ -62,3 +62,8 @@ def cal_webhook(request: HttpRequest) -> HttpResponse:
     event, created = booking_receive(delivery=delivery, at=timezone.now())
     answer = event.get_outcome_display() if created else "Already received."
     return HttpResponse(answer, content_type="text/plain")
+
+
+# Its HMAC covers the raw body, which it reads itself (a form parse first would consume it): the bad-input
+# middleware lets it through, and an unsigned or malformed delivery gets 403 or 400 here.
+cal_webhook.keeps_raw_input = True
