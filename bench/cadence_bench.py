@@ -95,10 +95,11 @@ def callback_message_id(record: dict) -> str | None:
 
 
 def campaign_client(slug: str, *, zone: str, sender: str, per_minute: int | None, at: datetime):
-    """A client with one dataset whose campaign runs: window 00:00–23:59 every day in `zone`, nudge off."""
+    """A client with one dataset for a campaign: window 00:00–23:59 every day in `zone`, nudge off, the sender
+    registered. `campaign_begin` starts it once the leads are in."""
     from django.db import connection
 
-    from campaigns.services import campaign_start
+    from clients.numbers import sending_number_add
     from clients.services import client_create
     from leads.services import dataset_create
 
@@ -113,8 +114,16 @@ def campaign_client(slug: str, *, zone: str, sender: str, per_minute: int | None
     options.silence_nudge_enabled = False
     options.twilio_number = sender
     options.save()
-    campaign_start(dataset=dataset, at=at)  # no leads yet: nothing to set due
+    sending_number_add(client=client, number=sender)  # a sending number must be the client's own
     return client, dataset
+
+
+def campaign_begin(dataset, at: datetime) -> None:
+    """The validated start, once the leads are in (a campaign with nobody to text is refused). populate's
+    leads already carry their steps, so the start sets nothing due."""
+    from campaigns.services import campaign_start
+
+    campaign_start(dataset=dataset, at=at)
 
 
 LEAD_COLUMNS = (
@@ -224,9 +233,11 @@ def bench_tick_size(size: int, runs: int, zone: str, at: datetime) -> TickSize:
 
     from campaigns.cadence import tick
 
-    client, dataset = campaign_client(f"benchtick{size}", zone=zone, sender="+447400000001", per_minute=None, at=at)
+    sender = f"+4474{size % 10**8:08d}"  # one number per client: a number belongs to one client
+    client, dataset = campaign_client(f"benchtick{size}", zone=zone, sender=sender, per_minute=None, at=at)
     log(f"tick, {size:,} leads ({DUE:,} due): populating with COPY")
     populate_seconds = populate(dataset, size, DUE, at)
+    campaign_begin(dataset, at)
     execute("ALTER TABLE leads SET (autovacuum_enabled = false)")
     (due_now,) = execute("SELECT count(*) FROM leads WHERE due_at <= %s", [at])[0]
     if due_now != DUE:
@@ -428,6 +439,7 @@ def bench_send(fake: TimedFakeTwilio, count: int, zone: str, workdir: Path, conc
     at = timezone.now()
     client, dataset = campaign_client("benchsend", zone=zone, sender=sender, per_minute=None, at=at)
     populate(dataset, count, count, at - timedelta(hours=1))
+    campaign_begin(dataset, at)
     result = tick(at=at)
     if len(result.queued) != count:
         raise RuntimeError(f"the tick queued {len(result.queued)} messages, expected {count}")
@@ -567,6 +579,7 @@ def bench_rate(fake: TimedFakeTwilio, duration: float, zone: str, workdir: Path,
     now = timezone.now()
     client, dataset = campaign_client("benchrate", zone=zone, sender=sender, per_minute=RATE_LIMIT, at=now)
     populate(dataset, RATE_LEADS, RATE_LEADS, now - timedelta(hours=1))
+    campaign_begin(dataset, now)
     every = settings.DBR_CADENCE_TICK_SECONDS
     log(f"rate: messages_per_minute={RATE_LIMIT}; a tick task every {every} s for {duration:.0f} s on a Celery worker")
     worker = worker_start(fake, concurrency, workdir / "celery-worker-rate.log")

@@ -377,11 +377,12 @@ def client_with_leads():
     """One client whose dataset sends from SENDER, with LEADS leads (COPYed as bench/cadence does)."""
     from django.utils import timezone
 
-    from bench.cadence_bench import campaign_client, populate
+    from bench.cadence_bench import campaign_begin, campaign_client, populate
 
     now = timezone.now()
     client, dataset = campaign_client(SLUG, zone="Europe/London", sender=SENDER, per_minute=None, at=now)
     populate(dataset, LEADS, 1, now)
+    campaign_begin(dataset, now)
     phones = [f"+4474{i:08d}" for i in range(LEADS)]  # as populate writes them
     return client, phones
 
