@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from campaigns.models import Conversation, Message
-from campaigns.numbers import sending_number
 from campaigns.replies import reply_from_number
 from clients.models import Notification
 from clients.queue import enqueue
@@ -104,9 +103,9 @@ def _apply(*, message: Message, lead: Lead, result: AgentResult, at: datetime) -
         events.ai_reply_written(lead, message_id=message.pk, outcome="handoff", reason=result.reason)
         return "handoff"
     message.content = result.text
-    message.from_number = reply_from_number(lead=lead) or sending_number(options, None)
+    message.from_number = reply_from_number(lead=lead)
     message.due_at = None
-    if options.ai_mode == CampaignSettings.AiMode.SUGGEST and result.action != HANDOFF:
+    if options.ai_mode == CampaignSettings.AiMode.SUGGEST:  # staff approve every text, a hand-off's line too
         message.status = Message.Status.DRAFT
         message.save(update_fields=["content", "from_number", "due_at", "status", "updated_at"])
         events.ai_reply_written(lead, message_id=message.pk, outcome="draft")
