@@ -35,6 +35,7 @@ from urllib.parse import urlencode, urlsplit
 import redis
 
 from bench import database
+from bench.inbound_bench import free_port, percentile
 from bench.log import log
 from bench.report import Result, publish, table
 
@@ -62,14 +63,6 @@ def bench_env(port: int, twilio_url: str) -> dict[str, str]:
         "DBR_PUBLIC_PORT": str(port),
         "DBR_LLM_BACKEND": "rules",
     }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(command: list[str], log_path: Path) -> subprocess.Popen:
@@ -145,11 +138,6 @@ def signed_post(client, phone: str, body: str) -> tuple[bytes, dict[str, str]]:
         "X-Twilio-Signature": twilio_sign(url, params),
     }
     return urlencode(params).encode(), headers
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 def bench_latency(origin: str, client, leads, count: int) -> Result:

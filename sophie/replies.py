@@ -23,16 +23,24 @@ def reply_received(*, message: Message, at: datetime) -> Classification:
     verdict = reply_classify(message.content)
     Message.objects.filter(pk=message.pk).update(classification=verdict.to_dict())
     lead = Lead.objects.select_related("dataset__campaign_settings").get(pk=message.lead_id)
-    options = lead.dataset.campaign_settings
-    if options is not None and options.auto_status_updates and verdict.status != UNCLEAR:
-        if lead.contact_status not in SETTLED and verdict.status != lead.contact_status:
-            lead_status_change(
-                lead=lead, status=verdict.status, actor=None, reason=f"Reply read as {verdict.intent}", at=at
-            )
-        lead_sentiment_set(lead=lead, sentiment=verdict.sentiment.upper())
+    lead_reading_apply(
+        lead=lead, status=verdict.status, sentiment=verdict.sentiment, reason=f"Reply read as {verdict.intent}", at=at
+    )
     if verdict.intent not in NO_ANSWER_INTENTS:
         reply_plan(inbound=message, at=at)
     return verdict
+
+
+def lead_reading_apply(*, lead: Lead, status: str, sentiment: str, reason: str, at: datetime) -> None:
+    """With the dataset's `auto_status_updates`, a reading (the classifier's or Sophie's) sets the lead's status
+    and sentiment; UNCLEAR changes nothing, and a settled lead keeps its status."""
+    options = lead.dataset.campaign_settings
+    if options is None or not options.auto_status_updates or status in ("", UNCLEAR):
+        return
+    if lead.contact_status not in SETTLED and status != lead.contact_status:
+        lead_status_change(lead=lead, status=status, actor=None, reason=reason[:200], at=at)
+    if sentiment:
+        lead_sentiment_set(lead=lead, sentiment=sentiment.upper())
 
 
 def reply_classify(text: str) -> Classification:

@@ -13,14 +13,13 @@ from leads import events
 from leads.happenings import Happening, lead_happened
 from leads.models import CampaignSettings, Lead
 from leads.notifications import lead_notify
-from leads.services import lead_sentiment_set, lead_status_change
 from sophie.agent import HANDOFF, AgentResult, agent_reply
 from sophie.llm.base import Backend
 from sophie.models import AiReply
 from sophie.planning import reply_cancel, silence_reason
+from sophie.replies import lead_reading_apply
 
 LEASE = timedelta(minutes=2)  # longer than two model calls (20 s each); a worker that dies frees it then
-SETTLED = {Lead.ContactStatus.CALL_BOOKED, Lead.ContactStatus.CONVERTED, Lead.ContactStatus.REMOVED}
 
 
 def reply_write(*, message_id, at: datetime, backend: Backend | None = None) -> str:
@@ -45,8 +44,9 @@ def reply_write(*, message_id, at: datetime, backend: Backend | None = None) -> 
         if silenced:
             reply_cancel(message=message, reason=f"Not sent: {silenced}.", at=at)
             return "silenced"
-        if _newer_text_exists(message, result):
-            _rewrite_soon(message=message, lead=lead, at=at)
+        newest = _newest_text(lead)
+        if newest is not None and newest.pk != result.answered_up_to:
+            _rewrite_soon(message=message, lead=lead, newest=newest, at=at)
             return "moved"
         word = _apply(message=message, lead=lead, result=result, at=at)
         _record(message=message, result=result, at=at)
@@ -68,19 +68,14 @@ def _lease(message_id, at: datetime) -> Message | None:
     return message
 
 
-def _newer_text_exists(message: Message, result: AgentResult) -> bool:
-    newest = Message.objects.filter(lead_id=message.lead_id, direction=Message.Direction.INBOUND).order_by(
-        "-created_at"
-    )
-    latest = newest.values_list("id", flat=True).first()
-    return latest is not None and latest != result.answered_up_to
+def _newest_text(lead: Lead) -> Message | None:
+    return Message.objects.filter(lead=lead, direction=Message.Direction.INBOUND).order_by("-created_at").first()
 
 
-def _rewrite_soon(*, message: Message, lead: Lead, at: datetime) -> None:
+def _rewrite_soon(*, message: Message, lead: Lead, newest: Message, at: datetime) -> None:
     """The lead wrote while the model was writing: the burst's wait from their newest text, then again."""
     from sophie.tasks import reply_write as reply_write_task
 
-    newest = Message.objects.filter(lead=lead, direction=Message.Direction.INBOUND).order_by("-created_at").first()
     wait = timedelta(seconds=lead.dataset.campaign_settings.ai_multiple_messages_wait_seconds)
     due = max(at, (newest.sent_at or newest.created_at) + wait)
     Message.objects.filter(pk=message.pk).update(due_at=due, updated_at=at)
@@ -89,13 +84,9 @@ def _rewrite_soon(*, message: Message, lead: Lead, at: datetime) -> None:
 
 def _apply(*, message: Message, lead: Lead, result: AgentResult, at: datetime) -> str:
     options = lead.dataset.campaign_settings
-    if result.status and result.status != "UNCLEAR" and options.auto_status_updates:
-        if lead.contact_status not in SETTLED and result.status != lead.contact_status:
-            lead_status_change(
-                lead=lead, status=result.status, actor=None, reason=f"Sophie: {result.reason}"[:200], at=at
-            )
-        if result.sentiment:
-            lead_sentiment_set(lead=lead, sentiment=result.sentiment.upper())
+    lead_reading_apply(
+        lead=lead, status=result.status, sentiment=result.sentiment, reason=f"Sophie: {result.reason}", at=at
+    )
     if result.action == HANDOFF:
         reply_handoff(lead=lead, reason=result.reason, at=at, message_id=message.pk)
     if not result.text:
