@@ -10,7 +10,11 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseForbidden
 from django.http.request import split_domain_port
+from django.urls import reverse
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
+
+from clients.access import client_url, host_url
+from clients.models import Client
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +47,16 @@ def public_url(request: HttpRequest) -> str:
     """The URL Twilio was given for this request: our public scheme, the request's host name, and a port
     only when DBR_PUBLIC_PORT is set (a proxy's or the dev server's own port is never part of it)."""
     host, _ = split_domain_port(request.get_host())
-    port = f":{settings.DBR_PUBLIC_PORT}" if settings.DBR_PUBLIC_PORT else ""
-    return f"{settings.DBR_PUBLIC_SCHEME}://{host}{port}{request.get_full_path()}"
+    return host_url(host, request.get_full_path())
+
+
+def twilio_webhook_urls(client: Client) -> dict[str, str]:
+    """The URLs to paste into Twilio for this client's numbers: built by `host_url` on the client's
+    primary host, as `public_url` rebuilds them when Twilio's signed request arrives."""
+    return {
+        "sms": client_url(client, reverse("twilio_sms")),
+        "status": client_url(client, reverse("twilio_status")),
+    }
 
 
 def twilio_signed(view):

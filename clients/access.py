@@ -15,7 +15,7 @@ def client_url(client: Client, path: str = "/") -> str:
     # Cached on the instance: senders build one callback URL per message.
     if not hasattr(client, "_primary_domain"):
         client._primary_domain = client.get_primary_domain()
-    return _public_url(client._primary_domain.domain, path)
+    return host_url(client._primary_domain.domain, path)
 
 
 def user_url(user: User, path: str = "/") -> str:
@@ -24,10 +24,12 @@ def user_url(user: User, path: str = "/") -> str:
 
     if user.client_id is not None:
         return client_url(user.client, path)
-    return _public_url(settings.DBR_BASE_DOMAIN, path)
+    return host_url(settings.DBR_BASE_DOMAIN, path)
 
 
-def _public_url(host: str, path: str) -> str:
+def host_url(host: str, path: str) -> str:
+    """Our public scheme, this host and DBR_PUBLIC_PORT when set: every URL given to the outside world, and
+    the one a signed webhook is checked against (campaigns/twilio_signature.py)."""
     from django.conf import settings
 
     port = f":{settings.DBR_PUBLIC_PORT}" if settings.DBR_PUBLIC_PORT else ""

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from clients.access import belongs_here, client_url, user_url
-from clients.models import User
+from clients.models import Client, User
 from clients.roles import FLAG_FIELDS
 
 
@@ -147,3 +147,48 @@ class InviteForm(UserAccessForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("Someone already has an account with this email.")
         return email
+
+
+class ClientProfileForm(forms.Form):
+    """Settings › Company: who the client is, as leads and staff see it."""
+
+    company_name = forms.CharField(max_length=200, label="Company name")
+    company_email = forms.EmailField(required=False, label="Company email")
+    company_phone = forms.CharField(max_length=40, required=False, label="Company phone")
+    company_website = forms.URLField(required=False, label="Website", assume_scheme="https")
+    industry = forms.ChoiceField(choices=Client.Industry.choices)
+
+
+class BrandColourForm(forms.Form):
+    primary_color = forms.CharField(
+        max_length=7,
+        label="Brand colour",
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text="Used for the top bar and the main buttons; it must leave their text readable.",
+    )
+
+
+class LogoForm(forms.Form):
+    logo = forms.FileField(
+        label="Logo",
+        help_text="A PNG or JPEG of at most 1 MB. SVG is refused. We re-encode it and show it at most 600×200.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    import zoneinfo
+
+    return [(zone, zone) for zone in sorted(zoneinfo.available_timezones()) if "/" in zone and "Etc" not in zone]
+
+
+class TimeZoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        help_text="Dates on the dashboard and new datasets' sending hours use it.",
+    )
+
+
+class SendingNumberForm(forms.Form):
+    number = forms.CharField(max_length=20, label="Twilio number", help_text="E.164, e.g. +447700900123.")

@@ -248,3 +248,22 @@ class Notification(CreatedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ClientLogo(models.Model):
+    """The client's logo as we re-encoded it (PNG or JPEG), apart from `Client` so the tenant row loaded on
+    every request never carries the image; served publicly at `Client.logo_url` (docs/settings.md)."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, primary_key=True, related_name="logo")
+    image = models.BinaryField()
+    content_type = models.TextField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(default=1, help_text="Part of the URL, so a new logo is a new URL.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "client_logos"
+
+    def __str__(self) -> str:
+        return f"Logo of {self.client}"

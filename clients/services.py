@@ -219,3 +219,35 @@ def client_cal_secret_regenerate(*, client: Client) -> Client:
     client.cal_webhook_secret = new_webhook_secret()
     client.save(update_fields=["cal_webhook_secret", "updated_at"])
     return client
+
+
+PROFILE_FIELDS = ("company_name", "company_email", "company_phone", "company_website", "industry")
+
+
+def client_profile_update(*, client: Client, **values) -> Client:
+    """The company's own details (Settings › Company); the name must stay unique across clients."""
+    unknown = set(values) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not profile fields: {sorted(unknown)}")
+    name = (values.get("company_name") or client.company_name or "").strip()
+    if not name:
+        raise ValidationError({"company_name": "The company needs a name."})
+    if Client.objects.filter(company_name__iexact=name).exclude(pk=client.pk).exists():
+        raise ValidationError({"company_name": "Another client already has this name."})
+    values["company_name"] = name
+    for field, value in values.items():
+        setattr(client, field, value.strip() if isinstance(value, str) else value)
+    client.full_clean(exclude=["schema_name", "slug"], validate_unique=False)
+    client.save(update_fields=[*values, "updated_at"])
+    return client
+
+
+def client_timezone_set(*, client: Client, zone: str) -> Client:
+    """The zone new datasets' sending hours start from and dates on the dashboard are read in."""
+    import zoneinfo
+
+    if zone not in zoneinfo.available_timezones():
+        raise ValidationError({"timezone": f"{zone!r} is not a time zone we know, such as Europe/London."})
+    client.timezone = zone
+    client.save(update_fields=["timezone", "updated_at"])
+    return client

@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpResponse
 from django.urls import reverse_lazy
 
 from clients.forms import AcceptInviteForm, ClientPasswordResetForm, LoginForm
-from clients.models import User
+from clients.models import ClientLogo, User
 
 
 class LoginView(auth_views.LoginView):
@@ -57,3 +58,17 @@ class AcceptInviteView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         messages.success(self.request, "Welcome! Your password is set. Sign in with your email to continue.")
         return response
+
+
+def brand_logo(request, version: int, extension: str):
+    """The client's logo for anyone (the login page shows it): its URL changes with each new logo, so it is
+    cached for a year; an old URL gets the current logo, cached briefly."""
+    logo = ClientLogo.objects.filter(client=request.tenant).only("image", "content_type", "version").first()
+    if logo is None or request.tenant.is_public:
+        raise Http404("No logo.")
+    response = HttpResponse(bytes(logo.image), content_type=logo.content_type)
+    current = logo.version == version
+    response["Cache-Control"] = "public, max-age=31536000, immutable" if current else "public, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

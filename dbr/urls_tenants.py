@@ -9,6 +9,7 @@ from campaigns.views import settings as settings_pages
 from campaigns.views import simulator as simulator_pages
 from campaigns.webhooks import cal_webhook, sms_webhook, status_webhook
 from clients import notification_pages
+from clients import views as client_views
 from clients.admin_sites import client_admin
 from dbr import views
 from dbr.api import router
@@ -71,6 +72,16 @@ urlpatterns = [
     path(
         "settings/users/<uuid:pk>/reactivate/", settings_pages.settings_user_reactivate, name="settings_user_reactivate"
     ),
+    path("settings/company/", settings_pages.settings_company, name="settings_company"),
+    path("settings/company/profile/", settings_pages.settings_profile, name="settings_profile"),
+    path("settings/company/colour/", settings_pages.settings_brand_colour, name="settings_brand_colour"),
+    path("settings/company/logo/", settings_pages.settings_logo, name="settings_logo"),
+    path("settings/company/logo/remove/", settings_pages.settings_logo_remove, name="settings_logo_remove"),
+    path("settings/company/timezone/", settings_pages.settings_timezone, name="settings_timezone"),
+    path("settings/numbers/", settings_pages.settings_numbers, name="settings_numbers"),
+    path("settings/numbers/add/", settings_pages.settings_number_add, name="settings_number_add"),
+    path("settings/numbers/remove/", settings_pages.settings_number_remove, name="settings_number_remove"),
+    path("brand/logo/<int:version>.<str:extension>", client_views.brand_logo, name="brand_logo"),
     path("files/", include("leads.urls_files")),
     path("admin/", client_admin.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
