@@ -50,10 +50,7 @@ def logo_reencode(data: bytes) -> tuple[bytes, str, int, int]:
             raise ValidationError(f"The logo must be a PNG or JPEG image; this file is {kind or 'another kind'}.")
         width, height = image.size
         if width * height > MAX_LOGO_PIXELS:
-            raise ValidationError(
-                f"The logo is {width}×{height} pixels; the most we take is {MAX_LOGO_PIXELS:,} pixels in all. "
-                "Save it smaller and try again."
-            )
+            raise ValidationError(_too_many_pixels(f"{width}×{height}"))
         image.load()
         image.thumbnail(LOGO_BOX)
         out = io.BytesIO()
@@ -64,11 +61,17 @@ def logo_reencode(data: bytes) -> tuple[bytes, str, int, int]:
             image.convert("RGB").save(out, format="JPEG", quality=90, optimize=True)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise ValidationError(_too_many_pixels("far more")) from None
+    except UnidentifiedImageError:
         raise ValidationError("That file is not a PNG or JPEG image we can read.") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
         raise ValidationError("That image is damaged or cut short: we could not read it.") from None
     return out.getvalue(), FORMATS[kind], image.width, image.height
+
+
+def _too_many_pixels(size: str) -> str:
+    return f"The logo has {size} pixels; the most we take is {MAX_LOGO_PIXELS:,} in all. Save it smaller and try again."
 
 
 def logo_path(logo: ClientLogo) -> str:
