@@ -29,6 +29,15 @@ def number_opt_out(
     return suppression
 
 
+def lead_remove_and_suppress(*, lead: Lead, actor: User, at: datetime, reason: str = "") -> Suppression:
+    """Staff take a lead out for good: its number joins the suppression list (every lead with it is
+    REMOVED) and every text still queued for it is cancelled, as after an opt-out."""
+    reason = reason.strip() or f"Removed by {actor.get_full_name()}"
+    return number_opt_out(
+        phone_number=lead.phone_number, source=Suppression.Source.STAFF, reason=reason, at=at, actor=actor
+    )
+
+
 @transaction.atomic
 def number_opt_in(*, phone_number: str, at: datetime) -> int:
     """START / UNSTOP: lifts an opt-out suppression (ours, or the provider's report that the number

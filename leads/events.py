@@ -149,3 +149,11 @@ def handoff_cleared(lead: Lead, *, actor: User | None) -> LeadEvent:
 
 def ai_reply_written(lead: Lead, *, message_id, outcome: str, reason: str = "") -> LeadEvent:
     return _event(lead, Type.AI_REPLY, message_id=str(message_id), outcome=outcome, reason=reason)
+
+
+def lead_unarchived(lead: Lead, *, actor: User | None = None) -> LeadEvent:
+    return _event(lead, Type.UNARCHIVED, actor)
+
+
+def call_unbooked(lead: Lead, *, actor: User | None = None, reason: str = "") -> LeadEvent:
+    return _event(lead, Type.CALL_UNBOOKED, actor, reason=reason)

@@ -328,6 +328,12 @@ class Lead(TimestampedModel):
             return None
         return rule.reason.format(status=self.get_contact_status_display().lower())
 
+    def quiet_badges(self, *, suppressed: bool) -> list[dict]:
+        """Why this lead is quiet, one badge per reason (the same rules as `messageable`)."""
+        values = {name: getattr(self, name) for name in eligibility.LEAD_FIELDS}
+        values.update({eligibility.SUPPRESSED: suppressed, "sms_capable_reason": self.sms_capable_reason})
+        return eligibility.quiet_badges(values)
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name or ''}".strip()
@@ -406,7 +412,9 @@ class LeadEvent(CreatedModel):
         MANUAL_MODE = "manual_mode", "Manual mode changed"
         SUPPRESSED = "suppressed", "Number suppressed"
         ARCHIVED = "archived", "Archived"
+        UNARCHIVED = "unarchived", "Taken out of the archive"
         CALL_BOOKED = "call_booked", "Call booked"
+        CALL_UNBOOKED = "call_unbooked", "Call booking cleared"
         NOTE = "note", "Note"
         HANDOFF = "handoff", "Handed to a person"
         HANDOFF_CLEARED = "handoff_cleared", "Hand-off cleared"

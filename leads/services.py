@@ -158,3 +158,45 @@ def lead_sms_incapable_mark(*, lead_id, reason: str, at: datetime) -> None:
     """The provider says this number cannot take texts: the lead is flagged and leaves the cadence."""
     Lead.objects.filter(pk=lead_id).update(sms_capable=False, sms_capable_reason=reason)
     lead_leave_cadence(leads=Lead.objects.filter(pk=lead_id), reason=reason, at=at)
+
+
+def lead_archive_set(*, lead: Lead, archived: bool, actor: User | None, at: datetime, reason: str = "") -> Lead:
+    """Archived leads receive nothing at all (docs/eligibility.md) and leave the cadence; taking one out of
+    the archive does not put it back in the cadence by itself."""
+    if lead.archived == archived:
+        return lead
+    lead.archived, lead.archived_at = archived, at if archived else None
+    lead.save(update_fields=["archived", "archived_at", "updated_at"])
+    if archived:
+        events.lead_archived(lead, reason=reason, actor=actor)
+        lead_leave_cadence(leads=Lead.objects.filter(pk=lead.pk), reason="Archived", at=at)
+    else:
+        events.lead_unarchived(lead, actor=actor)
+    lead.refresh_from_db(fields=["due_at", "next_step"])
+    return lead
+
+
+def lead_call_mark(
+    *, lead: Lead, booked: bool, actor: User | None, at: datetime, start: datetime | None = None
+) -> Lead:
+    """A call booked or cleared by hand (by phone, say): the same status and cadence rules as a Cal.com
+    booking (CALL_BOOKED, out of the cadence); cleared, a CALL_BOOKED lead is HOT again, as after a cancellation."""
+    if booked:
+        lead.call_booked, lead.call_booked_time = True, start
+        lead.save(update_fields=["call_booked", "call_booked_time", "updated_at"])
+        events.call_booked(lead, booking_id="", start=start.isoformat() if start else None, actor=actor)
+        lead_status_change(
+            lead=lead, status=Lead.ContactStatus.CALL_BOOKED, actor=actor, reason="Booked by hand", at=at
+        )
+        lead_leave_cadence(leads=Lead.objects.filter(pk=lead.pk), reason="A call is booked", at=at)
+        return lead
+    if not lead.call_booked:
+        return lead
+    lead.call_booked, lead.call_booked_time, lead.cal_booking_id, lead.cal_booking_url = False, None, None, None
+    lead.save(update_fields=["call_booked", "call_booked_time", "cal_booking_id", "cal_booking_url", "updated_at"])
+    events.call_unbooked(lead, actor=actor, reason="Cleared by hand")
+    if lead.contact_status == Lead.ContactStatus.CALL_BOOKED:
+        lead_status_change(
+            lead=lead, status=Lead.ContactStatus.HOT, actor=actor, reason="Call booking cleared", at=at, notify=False
+        )
+    return lead

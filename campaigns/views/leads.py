@@ -1,7 +1,10 @@
-"""The lead page: thread, staff replies, timeline, status and manual mode (the thread is campaigns' data)."""
+"""The lead page: thread, staff replies, timeline, and the actions on one lead; each action calls one service
+(the thread is campaigns' data)."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -11,11 +14,14 @@ from campaigns.forms import LeadStatusForm, StaffReplyForm
 from campaigns.inbox import conversation_mark_read
 from campaigns.replies import ReplyRefused, reply_timing_note, staff_reply_refusal, staff_reply_send
 from campaigns.selectors import lead_planned_reply, lead_thread
+from campaigns.suppression import lead_remove_and_suppress
 from campaigns.views.bookings import demo_bookings_enabled
-from clients.roles import Action, require
-from leads.models import Lead
+from clients.access import current_client
+from clients.models import User
+from clients.roles import Action, can, require
+from leads.models import Lead, LeadEvent, Suppression
 from leads.selectors import lead_for, lead_timeline
-from leads.services import lead_manual_mode_set, lead_status_change
+from leads.services import lead_archive_set, lead_assign, lead_call_mark, lead_manual_mode_set, lead_status_change
 
 PANEL_MESSAGES = 20  # the inbox panel shows the end of a thread; the lead page shows all of it
 
@@ -28,16 +34,63 @@ def lead_detail(request, pk):
 
 
 def _lead_page(request, lead: Lead, reply_form: StaffReplyForm, status: int = 200):
+    suppressed = Suppression.objects.filter(phone_number=lead.phone_number).first()
     context = {
         "lead": lead,
-        "thread": lead_thread(lead),
-        "timeline": lead_timeline(lead)[:100],
+        "thread": lead_thread(lead).select_related("sent_by"),
+        "timeline": [_with_details(event) for event in lead_timeline(lead).select_related("actor")[:100]],
         "nav": "leads",
         "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
+        "assign_form": _assign_form(request.user, lead) if can(request.user, Action.ASSIGN_LEADS) else None,
+        "quiet_badges": lead.quiet_badges(suppressed=suppressed is not None),
+        "suppression": suppressed,
         "demo_bookings": demo_bookings_enabled(),
         **reply_context(lead, reply_form),
     }
     return render(request, "leads/lead_detail.html", context, status=status)
+
+
+# What each kind of event carries that staff want to read, in words (ids and SIDs stay out of the way).
+EVENT_DETAILS = {
+    "step": "Step",
+    "error_code": "Error",
+    "reason": "Why",
+    "text": "Text",
+    "source": "Source",
+    "start": "Call at",
+    "fields": "Fields updated",
+    "outcome": "Outcome",
+    "row": "File row",
+}
+
+
+def _with_details(event: LeadEvent) -> LeadEvent:
+    data = event.data or {}
+    event.details = [
+        (label, ", ".join(map(str, data[key])) if isinstance(data[key], list) else data[key])
+        for key, label in EVENT_DETAILS.items()
+        if data.get(key) not in (None, "", [])
+    ]
+    return event
+
+
+class AssignForm(forms.Form):
+    assigned_to = forms.ChoiceField(label="Assigned to", required=False)
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].choices = [("", "Nobody")] + [(str(u.pk), u.get_full_name()) for u in users]
+
+
+def _assignable(lead: Lead) -> list[User]:
+    """Active users of this client who may see the lead's dataset (a rep given a lead they cannot open
+    would never find it)."""
+    users = User.objects.filter(client=current_client(), status=User.Status.ACTIVE).order_by("first_name", "email")
+    return [u for u in users if u.allowed_dataset_ids is None or lead.dataset_id in u.allowed_dataset_ids]
+
+
+def _assign_form(user: User, lead: Lead, data=None) -> AssignForm:
+    return AssignForm(data, users=_assignable(lead), initial={"assigned_to": str(lead.assigned_to_id or "")})
 
 
 def reply_context(lead: Lead, form: StaffReplyForm) -> dict:
@@ -138,4 +191,60 @@ def lead_manual_mode(request, pk):
         if enabled
         else "Manual mode off: Sophie may reply again.",
     )
+    return redirect("lead_detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_assign_view(request, pk):
+    require(request.user, Action.ASSIGN_LEADS)
+    lead = lead_for(request.user, pk)
+    form = _assign_form(request.user, lead, request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose someone from the list: that user cannot take this lead.")
+        return redirect("lead_detail", pk=lead.pk)
+    chosen = form.cleaned_data["assigned_to"]
+    assignee = User.objects.get(pk=chosen) if chosen else None
+    try:
+        lead_assign(lead=lead, assignee=assignee, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Assigned to {assignee.get_full_name()}." if assignee else "Nobody is assigned now.")
+    return redirect("lead_detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_booked(request, pk):
+    """A call booked or cleared by hand (a booking from Cal.com arrives by its webhook)."""
+    require(request.user, Action.BOOK_CALL)
+    lead = lead_for(request.user, pk)
+    booked = request.POST.get("booked") == "1"
+    lead_call_mark(lead=lead, booked=booked, actor=request.user, at=timezone.now())
+    messages.success(request, "Call booked: the lead has left the cadence." if booked else "Call booking cleared.")
+    return redirect("lead_detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_remove_suppress(request, pk):
+    require(request.user, Action.MANAGE_SUPPRESSIONS)
+    lead = lead_for(request.user, pk)
+    reason = request.POST.get("reason", "")[:500]
+    lead_remove_and_suppress(lead=lead, actor=request.user, at=timezone.now(), reason=reason)
+    messages.success(
+        request, f"{lead.phone_number} is suppressed: the lead is removed and nothing more will be sent to it."
+    )
+    return redirect("lead_detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_archive(request, pk):
+    require(request.user, Action.EDIT_DATASETS)
+    lead = lead_for(request.user, pk)
+    archived = request.POST.get("archived") == "1"
+    lead_archive_set(lead=lead, archived=archived, actor=request.user, at=timezone.now())
+    messages.success(request, "Archived: the lead receives nothing more." if archived else "Taken out of the archive.")
     return redirect("lead_detail", pk=lead.pk)
