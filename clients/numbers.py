@@ -40,3 +40,12 @@ def numbers_of(client: Client) -> set[str]:
 
 def number_is_clients(*, client: Client, number: str | None) -> bool:
     return bool(number) and SendingNumber.objects.filter(client=client, number=number).exists()
+
+
+def client_default_number_set(*, client: Client, number: str) -> Client:
+    """The number a dataset's texts go from when its campaign settings name none: one of the client's own."""
+    if not number_is_clients(client=client, number=number):
+        raise ValidationError(f"{number} is not one of {client.company_name}'s numbers.")
+    client.twilio_phone_number = number
+    client.save(update_fields=["twilio_phone_number", "updated_at"])
+    return client

@@ -85,6 +85,7 @@ urlpatterns = [
     path("settings/numbers/", settings_pages.settings_numbers, name="settings_numbers"),
     path("settings/numbers/add/", settings_pages.settings_number_add, name="settings_number_add"),
     path("settings/numbers/remove/", settings_pages.settings_number_remove, name="settings_number_remove"),
+    path("settings/numbers/default/", settings_pages.settings_number_default, name="settings_number_default"),
     path("brand/logo/<int:version>.<str:extension>", client_views.brand_logo, name="brand_logo"),
     path("files/", include("leads.urls_files")),
     path("admin/", client_admin.urls),

@@ -20,7 +20,7 @@ from clients.forms import (
     UserAccessForm,
 )
 from clients.models import SendingNumber, User
-from clients.numbers import sending_number_add, sending_number_remove
+from clients.numbers import client_default_number_set, sending_number_add, sending_number_remove
 from clients.roles import Action, can, require
 from clients.services import (
     PROFILE_FIELDS,
@@ -303,3 +303,17 @@ def _users_response(request):
         users = _client_users(request).order_by("status", "email")
         return render(request, "settings/users.html#user-table", {"users": users})
     return redirect("settings_users")
+
+
+@login_required
+@require_POST
+def settings_number_default(request):
+    require(request.user, Action.EDIT_CLIENT_SETTINGS)
+    number = request.POST.get("number", "")
+    try:
+        client_default_number_set(client=request.tenant, number=number)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{number} is the default: datasets that name no number text from it.")
+    return redirect("settings_numbers")

@@ -331,3 +331,18 @@ def test_another_clients_number_is_refused(signed_in_owner, beta):
     assert "already belongs to another client" in response.content.decode()
     with schema_context("public"):
         SendingNumber.objects.filter(number="+447700900888").delete()
+
+
+def test_the_default_number_is_one_of_the_clients_own(signed_in_owner, alpha, beta):
+    signed_in_owner.post("/settings/numbers/add/", {"number": "+447700900777"}, **HOST)
+    with schema_context("public"):
+        SendingNumber.objects.create(client=beta, number="+447700900888")
+
+    signed_in_owner.post("/settings/numbers/default/", {"number": "+447700900777"}, **HOST)
+    refused = signed_in_owner.post("/settings/numbers/default/", {"number": "+447700900888"}, **HOST, follow=True)
+
+    with schema_context("public"):
+        assert Client.objects.get(pk=alpha.pk).twilio_phone_number == "+447700900777"
+        SendingNumber.objects.filter(number__in=["+447700900777", "+447700900888"]).delete()
+        Client.objects.filter(pk=alpha.pk).update(twilio_phone_number=None)
+    assert "is not one of Alpha Solar Ltd" in refused.content.decode()
