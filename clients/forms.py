@@ -162,7 +162,7 @@ class ClientProfileForm(forms.Form):
 class BrandColourForm(forms.Form):
     primary_color = forms.CharField(
         max_length=7,
-        label="Brand colour",
+        label="Colour",
         widget=forms.TextInput(attrs={"type": "color"}),
         help_text="Used for the top bar and the main buttons; it must leave their text readable.",
     )
@@ -170,7 +170,7 @@ class BrandColourForm(forms.Form):
 
 class LogoForm(forms.Form):
     logo = forms.FileField(
-        label="Logo",
+        label="Logo file",
         help_text="A PNG or JPEG of at most 1 MB. SVG is refused. We re-encode it and show it at most 600×200.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )

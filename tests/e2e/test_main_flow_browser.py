@@ -29,6 +29,18 @@ CSV = "First Name,Surname,Mobile,Email,Postcode\nGareth,Evans,07700 900101,garet
 )
 
 
+NOW_SENDING = (
+    "id",
+    "twilio_number",
+    "sending_timezone",
+    "sending_days",
+    "messages_per_minute",
+    "messages_per_hour",
+    "messages_per_day",
+    "ai_mode",
+)
+
+
 def _noon_zone() -> str:
     """A zone where it is about noon now, so the sending window is open whenever the test runs."""
     offset = 12 - datetime.now(UTC).hour
@@ -49,16 +61,21 @@ def new_client(live_url, tenants, settings):
         )
     with schema_context(alpha.schema_name):
         number_register(NUMBER)
-        CampaignSettings.objects.filter(is_template=True).update(
-            twilio_number=NUMBER,
-            sending_timezone=_noon_zone(),
-            sending_days=list(WEEKDAYS),
-            messages_per_minute=None,
-            messages_per_hour=None,
-            messages_per_day=None,
-            ai_mode="suggest",  # Sophie drafts; staff answer by hand in this flow
-        )
-    return base, alpha
+        templates = CampaignSettings.objects.filter(is_template=True)
+        kept = {row["id"]: row for row in templates.values(*NOW_SENDING)}  # templates outlive the test: restored
+        templates.update(
+            **{
+                **dict.fromkeys(("messages_per_minute", "messages_per_hour", "messages_per_day")),
+                "twilio_number": NUMBER,
+                "sending_timezone": _noon_zone(),
+                "sending_days": list(WEEKDAYS),
+                "ai_mode": "suggest",
+            }
+        )  # Sophie only drafts (ai_mode suggest): staff answer by hand in this flow
+    yield base, alpha
+    with schema_context(alpha.schema_name):
+        for pk, row in kept.items():
+            CampaignSettings.objects.filter(pk=pk).update(**{k: v for k, v in row.items() if k != "id"})
 
 
 def _sign_in(page, base):
@@ -254,3 +271,46 @@ def test_every_main_page_fits_and_answers(lived_in, page, size):
         elif page.locator("h1").count() != 1:
             problems[name] = "no single h1"
     assert problems == {}
+
+
+def test_a_logo_and_colour_set_in_settings_show_in_the_nav_and_on_the_sign_in_page(new_client, page, tmp_path):
+    import io
+
+    from PIL import Image
+
+    base, alpha = new_client
+    logo = tmp_path / "logo.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 100), (0, 51, 102)).save(buffer, format="PNG")
+    logo.write_bytes(buffer.getvalue())
+    try:
+        page.set_viewport_size(DESKTOP)
+        _sign_in(page, base)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+        page.get_by_role("navigation", name="Settings").get_by_role("link", name="Company and branding").click()
+        page.get_by_label("Logo file").set_input_files(str(logo))
+        page.get_by_role("button", name="Upload logo").click()
+        expect(page.locator(".messages")).to_contain_text("Logo saved")
+        page.get_by_label("Colour", exact=True).fill("#003366")
+        page.get_by_role("button", name="Save colour").click()
+        expect(page.locator(".messages")).to_contain_text("Brand colour saved")
+
+        nav_logo = page.locator(".topbar .brand-logo")
+        expect(nav_logo).to_be_visible()
+        assert page.evaluate("document.querySelector('.topbar .brand-logo').naturalWidth") > 0
+        label = page.evaluate("getComputedStyle(document.querySelector('button.primary')).color")
+        assert label == "rgb(255, 255, 255)"  # white reads on navy
+        _shot(page, "settings-branded-1280")
+
+        page.locator(".user-menu summary").click()
+        page.get_by_role("button", name="Sign out").click()
+        page.goto(f"{base}/login/")
+        expect(page.locator(".auth-brand .brand-logo")).to_be_visible()
+        assert page.evaluate("document.querySelector('.auth-brand .brand-logo').naturalWidth") > 0
+        _shot(page, "login-branded-1280")
+    finally:
+        from clients.models import ClientLogo
+
+        with schema_context("public"):
+            ClientLogo.objects.filter(client=alpha).delete()
+            Client.objects.filter(pk=alpha.pk).update(logo_url=None, primary_color="#8cc63f")
