@@ -169,7 +169,6 @@ class Message(TimestampedModel):
         return f"{self.direction} {self.message_type or ''} to {self.to_number}"
 
 
-
 class MessageStatsHour(models.Model):
     """Per dataset and UTC hour: texts sent, delivered, failed, and replies received. Kept by the
     triggers on `messages` (campaigns/message_stats.py); never written by Django."""
@@ -184,6 +183,9 @@ class MessageStatsHour(models.Model):
     class Meta:
         db_table = "message_stats_hourly"
         constraints = [models.UniqueConstraint(fields=["dataset", "hour"], name="message_stats_hourly_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.hour:%Y-%m-%d %H:00}"
 
 
 class MessageStatusEvent(CreatedModel):

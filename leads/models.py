@@ -315,6 +315,10 @@ class Lead(TimestampedModel):
             models.Index(fields=["reply_received_at"], name="idx_leads_reply_received_at"),
             models.Index(fields=["assigned_to"], name="idx_leads_assigned_to"),
             GinIndex(SearchVector("first_name", "last_name", config="english"), name="idx_leads_name_search"),
+            # The leads table's sorts, each with the id as tie-breaker for keyset pages (leads/table.py).
+            models.Index(fields=["last_message_at", "id"], name="idx_leads_keyset_last_message"),
+            models.Index(fields=["created_at", "id"], name="idx_leads_keyset_created"),
+            models.Index(fields=["first_name", "id"], name="idx_leads_keyset_first_name"),
             models.Index(fields=["dataset", "due_at"], name="idx_leads_due", condition=Q(due_at__isnull=False)),
             # The tick's other questions stay index-sized too: is anything still in the cadence,
             # and who has been silent long enough to go cold or get the nudge.
@@ -365,6 +369,9 @@ class LeadStatsHour(models.Model):
     class Meta:
         db_table = "lead_stats_hourly"
         constraints = [models.UniqueConstraint(fields=["dataset", "hour"], name="lead_stats_hourly_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.hour:%Y-%m-%d %H:00}"
 
 
 class Upload(CreatedModel):
