@@ -24,10 +24,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.http import QueryDict
 
 from clients.models import User
 from clients.roles import Action
 from leads.models import Lead, LeadEvent
+from leads.table import table_leads, table_query_parse
 
 BATCH = 1000
 INLINE_MAX = 1000
@@ -197,10 +199,6 @@ def bulk_progress_get(job_id) -> dict | None:
 def bulk_leads(actor: User, *, query_string: str, ids: list[str] | None) -> QuerySet[Lead]:
     """The leads a bulk action covers: the table's leads for `query_string` (what the actor may see, filtered),
     and of those only `ids` when the actor ticked rows rather than chose "all that match"."""
-    from django.http import QueryDict
-
-    from leads.table import table_leads, table_query_parse
-
     leads = table_leads(actor, table_query_parse(QueryDict(query_string)))
     if ids is not None:
         leads = leads.filter(pk__in=ids)
