@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -136,6 +136,7 @@ def lead_bulk(request):
     filters = form.get("filters", "")
     if "\x00" in filters or len(filters) > 2000:
         raise BadRequest("The filters of this action are not valid.")
+    filters = table_query_parse(QueryDict(filters)).params()  # checked (400 if bad) and written out again
     back = f"{reverse('leads')}?{filters}" if filters else reverse("leads")
     name = form.get("action", "")
     if name == "export":
