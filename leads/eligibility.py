@@ -68,27 +68,3 @@ def rules_for(purpose: Purpose | str) -> list[Rule]:
 def first_failed(purpose: Purpose | str, values: Mapping) -> Rule | None:
     """The first rule for `purpose` that these values (the lead's fields and `suppressed`) do not pass."""
     return next((rule for rule in rules_for(purpose) if not rule.passes(values)), None)
-
-
-# Why a lead is quiet, as a badge on the leads list and the lead page: the rules above that stop the
-# cadence for a reason staff should see at a glance (a status such as "replied" already shows itself).
-BADGES = {
-    SUPPRESSED: "Suppressed",
-    "archived": "Archived",
-    "sms_capable": "Can't receive SMS",
-    "manual_mode": "Manual mode",
-    "is_duplicate": "Duplicate",
-}
-
-
-def quiet_badges(values: Mapping) -> list[dict]:
-    """Every badge-worthy cadence rule these values fail, in the rules' order, each with its reason.
-    A number that cannot take texts because it is a landline says "Landline"."""
-    badges = []
-    for rule in rules_for(Purpose.CADENCE):
-        if rule.field in BADGES and not rule.passes(values):
-            label = BADGES[rule.field]
-            if rule.field == "sms_capable" and "landline" in (values.get("sms_capable_reason") or "").lower():
-                label = "Landline"
-            badges.append({"label": label, "reason": rule.reason})
-    return badges

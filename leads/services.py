@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from clients.models import User
 from leads import events
 from leads.assignment import lead_hot_assign
+from leads.counters import dataset_counters_recount
 from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 from leads.happenings import Happening, lead_happened
 from leads.models import CampaignSettings, Dataset, Lead
@@ -57,19 +58,8 @@ def dataset_create(
 
 
 def dataset_stats_recount(*, dataset_id) -> Dataset:
-    """Recounts a dataset's stats from its leads (repair; the triggers keep them right)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE datasets d SET
-              total_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id),
-              active_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND NOT archived),
-              hot_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND contact_status = 'HOT'),
-              converted_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND contact_status = 'CONVERTED')
-            WHERE d.id = %s
-            """,
-            [dataset_id],
-        )
+    """Recounts a dataset's counters and hourly rollup from its leads (repair; the triggers keep them right)."""
+    dataset_counters_recount(dataset_id)
     return Dataset.objects.get(pk=dataset_id)
 
 
@@ -160,19 +150,14 @@ def lead_sms_incapable_mark(*, lead_id, reason: str, at: datetime) -> None:
     lead_leave_cadence(leads=Lead.objects.filter(pk=lead_id), reason=reason, at=at)
 
 
-def lead_archive_set(*, lead: Lead, archived: bool, actor: User | None, at: datetime, reason: str = "") -> Lead:
-    """Archived leads receive nothing at all (docs/eligibility.md) and leave the cadence; taking one out of
-    the archive does not put it back in the cadence by itself."""
-    if lead.archived == archived:
+def lead_unarchive(*, lead: Lead, actor: User | None) -> Lead:
+    """Takes a lead out of the archive (archiving is `leads.bulk.leads_archive`, for one lead or many); it does
+    not go back into the cadence by itself."""
+    if not lead.archived:
         return lead
-    lead.archived, lead.archived_at = archived, at if archived else None
+    lead.archived, lead.archived_at = False, None
     lead.save(update_fields=["archived", "archived_at", "updated_at"])
-    if archived:
-        events.lead_archived(lead, reason=reason, actor=actor)
-        lead_leave_cadence(leads=Lead.objects.filter(pk=lead.pk), reason="Archived", at=at)
-    else:
-        events.lead_unarchived(lead, actor=actor)
-    lead.refresh_from_db(fields=["due_at", "next_step"])
+    events.lead_unarchived(lead, actor=actor)
     return lead
 
 

@@ -14,14 +14,16 @@ from campaigns.forms import LeadStatusForm, StaffReplyForm
 from campaigns.inbox import conversation_mark_read
 from campaigns.replies import ReplyRefused, reply_timing_note, staff_reply_refusal, staff_reply_send
 from campaigns.selectors import lead_planned_reply, lead_thread
-from campaigns.suppression import lead_remove_and_suppress
+from campaigns.suppression import leads_remove_and_suppress
 from campaigns.views.bookings import demo_bookings_enabled
 from clients.access import current_client
 from clients.models import User
 from clients.roles import Action, can, require
+from leads.bulk import leads_archive
 from leads.models import Lead, LeadEvent, Suppression
 from leads.selectors import lead_for, lead_timeline
-from leads.services import lead_archive_set, lead_assign, lead_call_mark, lead_manual_mode_set, lead_status_change
+from leads.services import lead_assign, lead_call_mark, lead_manual_mode_set, lead_status_change, lead_unarchive
+from leads.table import quiet_badges
 
 PANEL_MESSAGES = 20  # the inbox panel shows the end of a thread; the lead page shows all of it
 
@@ -42,7 +44,7 @@ def _lead_page(request, lead: Lead, reply_form: StaffReplyForm, status: int = 20
         "nav": "leads",
         "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
         "assign_form": _assign_form(request.user, lead) if can(request.user, Action.ASSIGN_LEADS) else None,
-        "quiet_badges": lead.quiet_badges(suppressed=suppressed is not None),
+        "quiet_badges": quiet_badges(lead, suppressed=suppressed is not None),
         "suppression": suppressed,
         "demo_bookings": demo_bookings_enabled(),
         **reply_context(lead, reply_form),
@@ -232,7 +234,9 @@ def lead_remove_suppress(request, pk):
     require(request.user, Action.MANAGE_SUPPRESSIONS)
     lead = lead_for(request.user, pk)
     reason = request.POST.get("reason", "")[:500]
-    lead_remove_and_suppress(lead=lead, actor=request.user, at=timezone.now(), reason=reason)
+    leads_remove_and_suppress(
+        leads=Lead.objects.filter(pk=lead.pk), actor=request.user, at=timezone.now(), reason=reason
+    )
     messages.success(
         request, f"{lead.phone_number} is suppressed: the lead is removed and nothing more will be sent to it."
     )
@@ -245,6 +249,9 @@ def lead_archive(request, pk):
     require(request.user, Action.EDIT_DATASETS)
     lead = lead_for(request.user, pk)
     archived = request.POST.get("archived") == "1"
-    lead_archive_set(lead=lead, archived=archived, actor=request.user, at=timezone.now())
+    if archived:
+        leads_archive(leads=Lead.objects.filter(pk=lead.pk), actor=request.user, at=timezone.now())
+    else:
+        lead_unarchive(lead=lead, actor=request.user)
     messages.success(request, "Archived: the lead receives nothing more." if archived else "Taken out of the archive.")
     return redirect("lead_detail", pk=lead.pk)

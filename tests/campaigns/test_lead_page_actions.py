@@ -113,9 +113,9 @@ def test_archiving_stops_everything_and_can_be_undone(alpha, owner, client, lead
     page = client.get(f"/leads/{lead.pk}/", **HOST).content.decode()
     _post(client, lead, "archive", {"archived": "0"})
 
-    assert archived.archived and archived.archived_at and archived.due_at is None
+    assert archived.archived and archived.archived_at and archived.due_at is None and archived.next_step is None
     assert archived.not_messageable_reason(purpose="staff", suppressed=False) == "the lead is archived"
-    assert '<span class="badge quiet" title="the lead is archived">Archived</span>' in page
+    assert '<span class="badge quiet" title="The lead is archived.">Archived</span>' in page
     restored = _reload(lead)
     assert not restored.archived and restored.due_at is None  # back out of the archive, not into the cadence
     assert LeadEvent.objects.filter(lead=lead, event_type="unarchived").exists()
@@ -258,8 +258,8 @@ def test_the_thread_marks_who_wrote_each_text_and_how_it_went(alpha, owner, clie
 @pytest.mark.parametrize(
     "fields, badge",
     [
-        ({"sms_capable": False, "sms_capable_reason": "A UK landline: it cannot receive SMS"}, "Landline"),
-        ({"sms_capable": False, "sms_capable_reason": "Twilio 30006"}, "Can&#x27;t receive SMS"),
+        ({"sms_capable": False, "sms_capable_reason": "A UK landline"}, "Cannot receive SMS"),
+        ({"sms_capable": False, "sms_capable_reason": "Twilio 30006"}, "Cannot receive SMS"),
         ({"is_duplicate": True}, "Duplicate"),
         ({"manual_mode": True}, "Manual mode"),
         ({"archived": True}, "Archived"),
@@ -272,6 +272,17 @@ def test_a_quiet_lead_says_why(alpha, owner, client, lead, fields, badge):
     page = client.get(f"/leads/{lead.pk}/", **HOST).content.decode()
 
     assert f">{badge}</span>" in page
+    if fields.get("sms_capable_reason"):
+        assert f"The number cannot receive SMS: {fields['sms_capable_reason']}." in page  # the badge's title
+
+
+def test_a_hot_lead_in_manual_mode_shows_both(alpha, owner, client, lead):
+    Lead.objects.filter(pk=lead.pk).update(contact_status="HOT", manual_mode=True)
+    client.force_login(owner)
+
+    page = client.get(f"/leads/{lead.pk}/", **HOST).content.decode()
+
+    assert ">Hot</span>" in page and ">Manual mode</span>" in page
 
 
 def test_a_lead_the_cadence_may_text_has_no_quiet_badge(alpha, owner, client, lead):

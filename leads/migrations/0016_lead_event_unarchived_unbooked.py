@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0013_webhook_deliveries'),
+        ('leads', '0015_leads_table_sort_indexes'),
     ]
 
     operations = [
