@@ -50,7 +50,7 @@ def signed_in_owner(alpha, owner, client):
 def test_the_navs_settings_link_opens_for_every_role(alpha, make_user, client, role):
     client.force_login(make_user(alpha, f"{role}@alpha.example", role))
 
-    response = client.get("/", **HOST)
+    response = client.get("/", **HOST, follow=True)  # sales reps land on My leads
     settings_page = client.get("/settings/", **HOST)
 
     assert 'href="/settings/"' in response.content.decode()
