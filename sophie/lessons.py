@@ -91,7 +91,7 @@ def tags_clean(tags: Iterable[str] | str) -> list[str]:
 
 def _priority(value) -> int:
     try:
-        number = int(str(value).strip() or 0)
+        number = int(str("" if value is None else value).strip() or 0)
     except ValueError:
         raise LessonRefused("The priority must be a whole number.") from None
     low, high = PRIORITY_RANGE
