@@ -60,7 +60,7 @@ def insight_view(*, insight: Insight, actor: User, at: datetime) -> None:
 def _claim(insight: Insight, actor: User) -> Insight:
     """The insight locked for one review; refused when someone reviewed it already."""
     require(actor, Action.EDIT_LESSONS)
-    insight = Insight.objects.select_for_update().select_related("reviewed_by").get(pk=insight.pk)
+    insight = Insight.objects.select_for_update(of=("self",)).select_related("reviewed_by").get(pk=insight.pk)
     if insight.status not in Insight.OPEN:
         who = insight.reviewed_by.get_full_name() or insight.reviewed_by.email if insight.reviewed_by else "someone"
         when = insight.reviewed_at.strftime("%-d %b %Y %H:%M") if insight.reviewed_at else "earlier"
