@@ -230,8 +230,18 @@ def _campaign(sent: int, replied: int, opted: int, filtered: int = 0):
     rows = []
     for n, (lead, conversation) in enumerate(zip(leads, conversations, strict=True)):
         code = "30007" if n < filtered else None
-        rows.append(Message(conversation=conversation, lead=lead, content="Hi, still keen? Reply STOP to opt out.",
-                            direction="outbound", message_type="M1", status="sent", sent_at=at, error_code=code))  # fmt: skip
+        rows.append(
+            Message(
+                conversation=conversation,
+                lead=lead,
+                content="Hi, still keen? Reply STOP to opt out.",
+                direction="outbound",
+                message_type="M1",
+                status="sent",
+                sent_at=at,
+                error_code=code,
+            )
+        )
         if n < replied:
             opt = n < opted
             rows.append(Message(conversation=conversation, lead=lead, content="STOP" if opt else "yes",
