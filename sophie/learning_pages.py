@@ -188,6 +188,17 @@ def _insight_context(request, insight, *, lesson_form=None, teach_form=None) -> 
     )
 
 
+def _closed(insight: Insight) -> bool:
+    insight.refresh_from_db()
+    return insight.status not in Insight.OPEN
+
+
+def _refused(request, insight: Insight, refused: InsightRefused):
+    """Someone reviewed it first: say so on the insight's page (which shows who and when)."""
+    messages.error(request, str(refused))
+    return redirect("sophie_insight", pk=insight.pk)
+
+
 @login_required
 @require_POST
 def insight_approve_view(request, pk):
@@ -199,6 +210,8 @@ def insight_approve_view(request, pk):
             fields = form.lesson_fields()
             lesson = insight_approve(insight=insight, actor=request.user, at=timezone.now(), fields=fields)
         except InsightRefused as refused:
+            if _closed(insight):
+                return _refused(request, insight, refused)
             form.add_error(None, str(refused))
         else:
             messages.success(request, f"Approved: Sophie learned “{lesson.title}”.")
@@ -222,6 +235,8 @@ def insight_teach_view(request, pk):
                 title=form.cleaned_data["title"],
             )
         except InsightRefused as refused:
+            if _closed(insight):
+                return _refused(request, insight, refused)
             form.add_error(None, str(refused))
         else:
             messages.success(request, f"Sophie was taught: “{lesson.title}” is a new good example.")
