@@ -277,3 +277,44 @@ def test_a_cadence_text_without_an_opt_out_line_is_a_compliance_finding(alpha):
     (insight,) = dataset_patterns(dataset=dataset, at=TUESDAY)
 
     assert insight.category == "compliance" and insight.affected_leads_count == 2
+
+
+# --- The LLM review ----------------------------------------------------------------------------------
+
+
+def test_a_model_backend_reviews_the_text_and_suggests_a_better_one(
+    lead, django_capture_on_commit_callbacks, fake_llm, settings
+):
+    from sophie.llm import backend_get
+
+    message = ai_text(lead, django_capture_on_commit_callbacks, says="yes", text="Great, what day suits?")
+    settings.DBR_LLM_BACKEND, settings.DBR_LLM_BASE_URL = "openai", fake_llm.openai_base_url
+    fake_llm.answer_next(
+        "good", exact={"score": 0.4, "feedback": "Cold and short.", "suggested_text": "Lovely! What day suits?"}
+    )
+
+    score = message_quality_check(message_id=message.pk, at=LATER, backend=backend_get())
+
+    assert score == Decimal("0.70")  # (1 from the rules + 0.4 from the model) / 2
+    insight = Insight.objects.get(finding_key=f"llm_review:{message.pk}")
+    assert insight.description == "Cold and short." and insight.suggested_text == "Lovely! What day suits?"
+    review = AiReply.objects.get(message=message).quality_checks[-1]
+    assert review["rule"] == "llm_review" and not review["passed"]
+
+
+def test_a_failed_model_review_leaves_the_rules_score(lead, django_capture_on_commit_callbacks, fake_llm, settings):
+    from sophie.llm import backend_get
+
+    message = ai_text(lead, django_capture_on_commit_callbacks, says="yes", text="Great, what day suits?")
+    settings.DBR_LLM_BACKEND, settings.DBR_LLM_BASE_URL = "openai", fake_llm.openai_base_url
+    fake_llm.answer_next("malformed")
+
+    assert message_quality_check(message_id=message.pk, at=LATER, backend=backend_get()) == Decimal("1.00")
+
+
+def test_the_rules_backend_has_no_review(lead, django_capture_on_commit_callbacks):
+    message = ai_text(lead, django_capture_on_commit_callbacks, says="yes", text="Great, what day suits?")
+
+    message_quality_check(message_id=message.pk, at=LATER)
+
+    assert [c["rule"] for c in AiReply.objects.get(message=message).quality_checks][-1] == "unasked_answer"
