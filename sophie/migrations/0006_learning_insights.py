@@ -6,46 +6,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0012_planned_replies'),
-        ('leads', '0013_webhook_deliveries'),
-        ('sophie', '0005_client_default_prompt'),
+        ("campaigns", "0012_planned_replies"),
+        ("leads", "0013_webhook_deliveries"),
+        ("sophie", "0005_client_default_prompt"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='aireply',
-            name='lead_outcome',
-            field=models.TextField(blank=True, default=''),
+            model_name="aireply",
+            name="lead_outcome",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddField(
-            model_name='aireply',
-            name='quality_checked_at',
+            model_name="aireply",
+            name="quality_checked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='aireply',
-            name='quality_checks',
+            model_name="aireply",
+            name="quality_checks",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='insight',
-            name='finding_key',
-            field=models.TextField(blank=True, default=''),
+            model_name="insight",
+            name="finding_key",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AlterField(
-            model_name='insight',
-            name='category',
-            field=models.TextField(blank=True, choices=[('tone', 'Tone'), ('grammar', 'Grammar'), ('objection', 'Objection'), ('timing', 'Timing'), ('success_pattern', 'Success pattern'), ('compliance', 'Compliance'), ('guardrail', 'Guardrail'), ('delivery', 'Delivery'), ('opt_out', 'Opt-out')], null=True),
+            model_name="insight",
+            name="category",
+            field=models.TextField(
+                blank=True,
+                choices=[
+                    ("tone", "Tone"),
+                    ("grammar", "Grammar"),
+                    ("objection", "Objection"),
+                    ("timing", "Timing"),
+                    ("success_pattern", "Success pattern"),
+                    ("compliance", "Compliance"),
+                    ("guardrail", "Guardrail"),
+                    ("delivery", "Delivery"),
+                    ("opt_out", "Opt-out"),
+                ],
+                null=True,
+            ),
         ),
         migrations.AddIndex(
-            model_name='aireply',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['lessons_used'], name='idx_ai_replies_lessons_used'),
+            model_name="aireply",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["lessons_used"], name="idx_ai_replies_lessons_used"),
         ),
         migrations.AddConstraint(
-            model_name='insight',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'viewed']), models.Q(('finding_key', ''), _negated=True)), fields=('finding_key',), name='sophie_insights_one_open_finding'),
+            model_name="insight",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "viewed"]), models.Q(("finding_key", ""), _negated=True)),
+                fields=("finding_key",),
+                name="sophie_insights_one_open_finding",
+            ),
         ),
     ]

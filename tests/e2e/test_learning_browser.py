@@ -57,14 +57,20 @@ def test_staff_teach_sophie_from_an_insight(learning_site, page):
 
     page.get_by_label("What Sophie should have said").fill(BETTER)
     page.get_by_role("button", name="Teach Sophie").click()
-    expect(page.get_by_role("status").first).to_contain_text("Taught Sophie")
+    expect(page.get_by_role("status").first).to_contain_text("Sophie was taught")
+    expect(page.get_by_text("Taught Sophie by Olive")).to_be_visible()
 
     page.get_by_role("navigation", name="Sophie").get_by_role("link", name="Lessons").click()
     page.get_by_label("Search").fill("pushy")
+    expect(page.locator("#lesson-table > p").first).to_have_text("1 lesson")
     expect(page.get_by_role("link", name="Sophie sounded pushy")).to_be_visible()
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path="/tmp/learning-lessons-phone.png", full_page=True)
+    page.get_by_role("link", name="Sophie sounded pushy").click()
+    expect(page.get_by_role("heading", name="How it does")).to_be_visible()
+    page.screenshot(path="/tmp/learning-lesson-phone.png", full_page=True)
 
-    lesson = Lesson.objects.get(title="Sophie sounded pushy")
+    with schema_context("alpha"):
+        lesson = Lesson.objects.get(title="Sophie sounded pushy")
     assert lesson.lesson_type == "example_good" and lesson.correct_response == BETTER
     assert lesson.incorrect_response == PUSHY and lesson.trigger == "maybe, not sure"
