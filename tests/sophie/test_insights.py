@@ -318,3 +318,33 @@ def test_the_rules_backend_has_no_review(lead, django_capture_on_commit_callback
     message_quality_check(message_id=message.pk, at=LATER)
 
     assert [c["rule"] for c in AiReply.objects.get(message=message).quality_checks][-1] == "unasked_answer"
+
+
+# --- Wiring: beat and the hand-off ---------------------------------------------------------------------
+
+
+def test_beat_runs_the_patterns_nightly_for_each_ready_client(alpha, monkeypatch, settings):
+    from celery.schedules import crontab
+
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args, **kw: queued.append(task))
+
+    count = tasks.insight_patterns_all()
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sophie-insight-patterns"]
+    assert entry["task"] == "sophie.tasks.insight_patterns_all" and isinstance(entry["schedule"], crontab)
+    assert count >= 2 and queued == [tasks.insight_patterns_client] * count
+
+
+def test_a_hand_off_queues_its_insight(lead, django_capture_on_commit_callbacks, monkeypatch):
+    from sophie.writing import reply_handoff
+
+    queued = []
+    monkeypatch.setattr("sophie.writing.enqueue", lambda task, *args, **kw: queued.append((task, args)))
+    conversation = Conversation.objects.create(lead=lead, dataset=lead.dataset)
+
+    reply_handoff(lead=lead, reason="asked about a grant", at=TUESDAY)
+
+    assert (tasks.handoff_flag, (str(conversation.pk), "asked about a grant")) in queued
+    tasks.handoff_flag(str(conversation.pk), "asked about a grant")
+    assert Insight.objects.get(conversation=conversation).title == "Sophie handed a lead to a person"
