@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils.timezone import localtime
 
 from campaigns.models import Message
 from campaigns.selectors import conversations_visible_to, messages_visible_to
@@ -62,8 +63,9 @@ def _claim(insight: Insight, actor: User) -> Insight:
     require(actor, Action.EDIT_LESSONS)
     insight = Insight.objects.select_for_update(of=("self",)).select_related("reviewed_by").get(pk=insight.pk)
     if insight.status not in Insight.OPEN:
-        who = insight.reviewed_by.get_full_name() or insight.reviewed_by.email if insight.reviewed_by else "someone"
-        when = insight.reviewed_at.strftime("%-d %b %Y %H:%M") if insight.reviewed_at else "earlier"
+        reviewer = insight.reviewed_by
+        who = (reviewer.get_full_name() or reviewer.email) if reviewer else "someone"
+        when = localtime(insight.reviewed_at).strftime("%-d %b %Y %H:%M") if insight.reviewed_at else "earlier"
         raise InsightRefused(
             f"This insight was already reviewed ({insight.get_status_display().lower()}) by {who} on {when}; "
             "nothing was changed."
