@@ -186,10 +186,25 @@ def _open_review(message: Message, review: ModelReview, text: str, *, at: dateti
 
 
 def _staff_edit(message: Message, ai_reply: AiReply, *, at: datetime) -> None:
-    """Staff changed Sophie's draft before sending it: their text is teaching material."""
-    if ai_reply.edited_by_id is None or not ai_reply.original_text or ai_reply.original_text == message.content:
+    """Staff changed Sophie's draft before sending it, or discarded it: teaching material either way."""
+    if ai_reply.edited_by_id is None or not ai_reply.original_text:
         return
     who = ai_reply.edited_by.get_full_name() or ai_reply.edited_by.email
+    if message.status == Message.Status.CANCELLED:
+        insight_record(
+            finding_key=f"staff_discard:{message.pk}",
+            at=at,
+            **_where(message),
+            severity=Insight.Severity.SUGGESTION,
+            category=Insight.Category.TONE,
+            title="Staff discarded Sophie's draft",
+            description=f"{who} threw Sophie's draft away instead of sending it.",
+            suggestion="Teach Sophie what she should have said (it becomes a good example).",
+            original_text=ai_reply.original_text,
+        )
+        return
+    if ai_reply.original_text == message.content:
+        return
     insight_record(
         finding_key=f"staff_edit:{message.pk}",
         at=at,

@@ -348,3 +348,27 @@ def test_a_hand_off_queues_its_insight(lead, django_capture_on_commit_callbacks,
     assert (tasks.handoff_flag, (str(conversation.pk), "asked about a grant")) in queued
     tasks.handoff_flag(str(conversation.pk), "asked about a grant")
     assert Insight.objects.get(conversation=conversation).title == "Sophie handed a lead to a person"
+
+
+def test_a_discarded_draft_arrives_as_teaching_material(alpha, owner, django_capture_on_commit_callbacks, monkeypatch):
+    from sophie.llm.base import Draft
+    from sophie.review import draft_discard
+    from sophie.writing import reply_write
+    from tests.sophie.test_writing import Scripted
+
+    lead = learning_lead(ai_mode="suggest")
+    with django_capture_on_commit_callbacks(execute=True):
+        text_received(lead.phone_number, "maybe", at=TUESDAY)
+    planned = Message.objects.get(lead=lead, status="scheduled")
+    reply_write(message_id=planned.pk, at=planned.due_at, backend=Scripted(Draft("send", "Shall I book you in?")))
+    queued = []
+    monkeypatch.setattr("sophie.review.enqueue", lambda task, *args, **kw: queued.append((task, args)))
+
+    draft_discard(message=planned, actor=owner, at=TUESDAY)
+    assert queued == [(tasks.message_quality_check, (str(planned.pk),))]
+    message_quality_check(message_id=planned.pk, at=LATER)
+
+    insight = Insight.objects.get(finding_key=f"staff_discard:{planned.pk}")
+    assert insight.original_text == "Shall I book you in?"
+    lesson = insight_teach(insight=insight, actor=owner, at=LATER, should_have_said="What would help you decide?")
+    assert lesson.trigger == "maybe" and lesson.incorrect_response == "Shall I book you in?"
