@@ -1,5 +1,5 @@
 """Nightly patterns per dataset, computed from the messages themselves (docs/learning.md): reply rate by
-cadence step, opt-out rate above a threshold, carrier filtering (30007) spikes, time-of-day effects, and
+cadence step, opt-out rate above a threshold, carrier filtering spikes, time-of-day effects, and
 cadence texts that went without an opt-out line. Each pattern is one insight per dataset, refreshed while
 it stays open; below the minimum counts nothing is said (a rate of 2 texts is noise).
 """
@@ -24,7 +24,7 @@ OPT_OUT_THRESHOLD = Decimal("0.05")
 OPT_OUT_CRITICAL = Decimal("0.10")
 MIN_MESSAGED = 50
 FILTER_DAY = timedelta(days=1)
-FILTER_MIN = 3  # 30007s in a day before it can be a spike
+FILTER_MIN = 3  # texts filtered in a day before it can be a spike
 FILTER_SPIKE = 2  # times the week before's rate
 TIME_BUCKETS = (("morning", 8, 12), ("afternoon", 12, 17), ("evening", 17, 21))
 TIME_EFFECT = Decimal("1.5")  # best bucket's rate over the worst's
@@ -164,7 +164,7 @@ def carrier_filtering(*, dataset: Dataset, at: datetime) -> Insight | None:
         at,
         severity=Insight.Severity.CRITICAL,
         category=Insight.Category.DELIVERY,
-        title=f"{dataset.name}: carriers are filtering texts (30007)",
+        title=f"{dataset.name}: carriers are filtering texts as spam",
         description=f"Filtered as spam in the last day: {today}; {before}.",
         suggestion="Carriers read links, capitals and sales words as spam: vary the wording, slow the sending.",
         affected_leads_count=today.count,

@@ -361,6 +361,7 @@ def test_a_discarded_draft_arrives_as_teaching_material(alpha, owner, django_cap
         text_received(lead.phone_number, "maybe", at=TUESDAY)
     planned = Message.objects.get(lead=lead, status="scheduled")
     reply_write(message_id=planned.pk, at=planned.due_at, backend=Scripted(Draft("send", "Shall I book you in?")))
+    planned.refresh_from_db()
     queued = []
     monkeypatch.setattr("sophie.review.enqueue", lambda task, *args, **kw: queued.append((task, args)))
 
