@@ -50,9 +50,10 @@ def test_staff_teach_sophie_from_an_insight(learning_site, page):
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sophie").click()
     page.get_by_role("navigation", name="Sophie").get_by_role("link", name="Insights").click()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path="/tmp/learning-insights-desktop.png", full_page=True)
     page.get_by_role("link", name="Sophie sounded pushy").click()
     expect(page.get_by_text(PUSHY).first).to_be_visible()
-    page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path="/tmp/learning-insight-desktop.png", full_page=True)
 
     page.get_by_label("What Sophie should have said").fill(BETTER)
