@@ -204,7 +204,9 @@ def insights_find(
     *, user: User, status: str = "open", category: str = "", severity: str = "", insight_type: str = "", q: str = ""
 ) -> QuerySet[Insight]:
     """The queue, filtered; most severe first, then newest."""
-    insights = insights_visible_to(user).select_related("dataset", "related_lesson", "reviewed_by", "message__lead")
+    insights = insights_visible_to(user).select_related(
+        "dataset", "related_lesson", "reviewed_by", "message__lead", "conversation__lead"
+    )
     insights = insights.filter(STATUS_FILTERS.get(status, STATUS_FILTERS["open"]))
     if category in Insight.Category.values:
         insights = insights.filter(category=category)
