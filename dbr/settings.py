@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from dbr.env import env_bool, env_int, env_list, env_str
 
@@ -193,6 +194,7 @@ CELERY_BEAT_SCHEDULE = {
     "import-sweep": {"task": "leads.tasks.sweep_imports_all", "schedule": 300.0},
     "file-retention": {"task": "leads.tasks.expire_files_all", "schedule": 3600.0},
     "outbound-events": {"task": "leads.tasks.webhooks_due_all", "schedule": 30.0},
+    "sophie-insight-patterns": {"task": "sophie.tasks.insight_patterns_all", "schedule": crontab(hour=2, minute=40)},
 }
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------

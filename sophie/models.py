@@ -285,6 +285,10 @@ class Insight(TimestampedModel):
         OBJECTION = "objection", "Objection"
         TIMING = "timing", "Timing"
         SUCCESS_PATTERN = "success_pattern", "Success pattern"
+        COMPLIANCE = "compliance", "Compliance"
+        GUARDRAIL = "guardrail", "Guardrail"
+        DELIVERY = "delivery", "Delivery"
+        OPT_OUT = "opt_out", "Opt-out"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -292,6 +296,8 @@ class Insight(TimestampedModel):
         APPROVED_AND_LEARNED = "approved_and_learned", "Approved and learned"
         DISMISSED = "dismissed", "Dismissed"
         TAUGHT_SOPHIE = "taught_sophie", "Taught Sophie"
+
+    OPEN = (Status.PENDING, Status.VIEWED)  # still in the review queue
 
     insight_type = models.TextField(choices=Type.choices)
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="insights")
@@ -329,8 +335,18 @@ class Insight(TimestampedModel):
     applied_at = models.DateTimeField(null=True, blank=True)
     impact_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
 
+    # What was found, on what: "<rule>:<object id>". One open insight per finding (docs/learning.md).
+    finding_key = models.TextField(blank=True, default="")
+
     class Meta:
         db_table = "sophie_insights"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["finding_key"],
+                condition=models.Q(status__in=["pending", "viewed"]) & ~models.Q(finding_key=""),
+                name="sophie_insights_one_open_finding",
+            ),
+        ]
         indexes = [
             models.Index(fields=["status"], name="idx_sophie_insights_status"),
             models.Index(fields=["severity"], name="idx_sophie_insights_severity"),
@@ -372,10 +388,21 @@ class AiReply(CreatedModel):
     edited_at = models.DateTimeField(null=True, blank=True)
     written_at = models.DateTimeField()
 
+    # The quality checks run after it was sent (sophie/insights): each rule's verdict, the LLM review's if a
+    # model looked, and when; the score itself is the message's `ai_quality_score`.
+    quality_checks = models.JSONField(default=list, blank=True)
+    quality_checked_at = models.DateTimeField(null=True, blank=True)
+    # How the lead's next text took it: "good" (not negative, no opt-out), "bad", or "" (no reply yet).
+    lead_outcome = models.TextField(blank=True, default="")
+
     class Meta:
         db_table = "ai_replies"
         verbose_name_plural = "AI replies"
-        indexes = [models.Index(fields=["-created_at"], name="idx_ai_replies_created")]
+        indexes = [
+            models.Index(fields=["-created_at"], name="idx_ai_replies_created"),
+            # A lesson's figures read every reply that used it (sophie/lessons.py).
+            GinIndex(fields=["lessons_used"], name="idx_ai_replies_lessons_used"),
+        ]
 
     def __str__(self) -> str:
         return f"AI reply ({self.action}) for {self.message_id}"
