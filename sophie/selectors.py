@@ -15,8 +15,9 @@ from leads.bookings import lead_booking_link
 from leads.models import Dataset, Lead
 from leads.services import default_template
 from sophie.llm.base import LessonView
-from sophie.models import Lesson, Prompt
+from sophie.models import Lesson, Prompt, PromptTrial
 from sophie.prompts import prompt_default_create, prompt_sections
+from sophie.trials import TRIAL, arm_for, trial_running
 
 # The lesson fields that can reach a text, so the ones merge fields are filled in.
 _LESSON_TEXT = ("title", "description", "trigger", "correct_response", "incorrect_response")
@@ -96,12 +97,18 @@ class AgentInputs:
     sections: dict[str, str]
     lessons: tuple[LessonView, ...]
     values: MergeValues
+    trial: PromptTrial | None = None  # the dataset's running trial, if any
+    arm: str = ""  # the lead's arm in it ("trial" or "control"), "" without a lead or a trial
 
 
 def agent_inputs(*, dataset: Dataset | None, at: datetime, lead: Lead | None = None) -> AgentInputs:
     """THE selector the agent reads its prompt and lessons through (docs/prompts.md); with a `lead`, filled
-    for a text to that lead."""
+    for a text to that lead, and with the trial version when the lead's conversation is in a trial's arm."""
     prompt = prompt_live_for(dataset=dataset, at=at)
+    trial = trial_running(dataset=dataset)
+    arm = arm_for(trial=trial, lead=lead) if trial is not None and lead is not None else ""
+    if arm == TRIAL:
+        prompt = trial.candidate
     values = merge_values_for(dataset=dataset, lead=lead)
     return AgentInputs(
         prompt=prompt,
@@ -109,4 +116,6 @@ def agent_inputs(*, dataset: Dataset | None, at: datetime, lead: Lead | None = N
         sections={name: values.fill(text) for name, text in prompt_sections(prompt.prompt_structure or {}).items()},
         lessons=lesson_views(lessons_active(), fill=values.fill),
         values=values,
+        trial=trial,
+        arm=arm,
     )
