@@ -270,7 +270,9 @@ def test_two_people_going_live_at_the_same_moment_exactly_one_wins(tenants, comm
             with schema_context("alpha"):
                 prompt = Prompt.objects.get(pk=pk)
                 barrier.wait()
-                won.append(prompt_go_live(prompt=prompt, actor=None, at=AT + timedelta(seconds=1), replacing=base.pk).pk)
+                won.append(
+                    prompt_go_live(prompt=prompt, actor=None, at=AT + timedelta(seconds=1), replacing=base.pk).pk
+                )
         except PromptRefused as refusal:
             refused.append((pk, str(refusal)))
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
