@@ -37,13 +37,8 @@ from sophie.prompts import (
     templates_available,
     wizard_structure,
 )
-from sophie.selectors import agent_inputs
+from sophie.selectors import agent_inputs, prompts_visible_to
 from sophie.trials import TrialRefused, trial_comparison, trial_promote, trial_running, trial_start, trial_stop
-
-
-def prompts_visible_to(user):
-    """The client default's chain and the chains of the datasets the user may see."""
-    return Prompt.objects.filter(Q(dataset__isnull=True) | Q(dataset__in=datasets_visible_to(user)))
 
 
 def prompt_for(user, pk) -> Prompt:

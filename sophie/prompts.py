@@ -18,6 +18,7 @@ from clients.access import current_client
 from clients.models import Client, User
 from leads.models import Dataset
 from sophie.models import Lesson, Prompt, PromptImmutable, PromptTemplate, PromptTrial, PromptVersion
+from sophie.performance import prompt_metrics_cache, prompt_performance
 
 # The seed's section order; jsonb does not keep key order, so compiling always follows this list.
 SECTION_ORDER = ("context", "goal", "tone", "knowledge", "objections", "boundaries")
@@ -107,8 +108,10 @@ def _record(
     at: datetime,
     lesson: Lesson | None = None,
     created_by_type: str | None = None,
+    performance_before: dict | None = None,
 ) -> PromptVersion:
     return PromptVersion.objects.create(
+        performance_before=performance_before,
         prompt=prompt,
         version=prompt.version,
         version_number=prompt.version_number,
@@ -395,6 +398,16 @@ def _replaced(previous: Prompt | None) -> dict:
     return {"replaced": str(previous.pk), "replaced_version": previous.version} if previous else {}
 
 
+def _figures_of_replaced(previous: Prompt | None) -> dict | None:
+    """The replaced version's figures at the moment it stopped (kept on the version record as
+    `performance_before`), and its metric columns refreshed: they are a cache of the selector."""
+    if previous is None:
+        return None
+    figures = prompt_performance(prompt=previous)
+    prompt_metrics_cache(prompt=previous, performance=figures)
+    return figures.as_dict()
+
+
 @transaction.atomic
 def prompt_go_live(*, prompt: Prompt, actor: User | None, at: datetime, replacing=UNCHECKED) -> Prompt:
     """Makes `prompt` the live row of its chain; the one it replaces is archived. With `replacing` (the
@@ -402,7 +415,14 @@ def prompt_go_live(*, prompt: Prompt, actor: User | None, at: datetime, replacin
     _refuse_archived_dataset(prompt, "made live")
     target, previous = _make_live(prompt, actor=actor, at=at, replacing=replacing)
     summary = f"v{target.version} went live" + (f", replacing v{previous.version}." if previous else ".")
-    _record(target, changes={"type": "went_live", **_replaced(previous)}, summary=summary, actor=actor, at=at)
+    _record(
+        target,
+        changes={"type": "went_live", **_replaced(previous)},
+        summary=summary,
+        actor=actor,
+        at=at,
+        performance_before=_figures_of_replaced(previous),
+    )
     return target
 
 
@@ -426,6 +446,7 @@ def prompt_rollback(*, to: Prompt, actor: User | None, at: datetime, reason: str
         summary=summary,
         actor=actor,
         at=at,
+        performance_before=_figures_of_replaced(previous),
     )
     return target
 

@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns import content
 from clients.access import current_client
 from leads.bookings import lead_booking_link
 from leads.models import Dataset, Lead
+from leads.selectors import datasets_visible_to
 from leads.services import default_template
 from sophie.llm.base import LessonView
 from sophie.models import Lesson, Prompt, PromptTrial
@@ -35,6 +37,11 @@ def prompt_live_for(*, dataset: Dataset | None, at: datetime | None = None) -> P
             return own
     default = Prompt.objects.filter(dataset__isnull=True, is_live=True).first()
     return default or prompt_default_create(at=at or timezone.now())
+
+
+def prompts_visible_to(user) -> QuerySet[Prompt]:
+    """Prompt versions a user may read: the client default's chain and the chains of datasets they may see."""
+    return Prompt.objects.filter(Q(dataset__isnull=True) | Q(dataset__in=datasets_visible_to(user)))
 
 
 def lessons_active() -> list[Lesson]:

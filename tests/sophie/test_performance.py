@@ -43,9 +43,7 @@ def text(lead, conversation, direction, at, *, status=None, sentiment=None, cont
 
 def ai_text(prompt, lead, conversation, at, *, action="send", status="delivered") -> Message:
     message = text(lead, conversation, "outbound", at, status=status, content="AI text")
-    AiReply.objects.create(
-        message=message, prompt=prompt, backend="rules", action=action, written_at=at, created_at=at
-    )
+    AiReply.objects.create(message=message, prompt=prompt, backend="rules", action=action, written_at=at, created_at=at)
     return message
 
 
@@ -137,3 +135,16 @@ def test_the_two_proportion_z_test_matches_a_worked_example():
     assert two_proportion_z(0, 0, 1, 10) is None
     assert two_proportion_z(5, 5, 5, 5) is None
     assert math.isclose(two_proportion_z(40, 200, 60, 200)[0], -z)
+
+
+def test_going_live_keeps_the_replaced_version_s_figures_on_the_record(version, owner):
+    from sophie.models import PromptVersion
+
+    newer = prompt_sections_save(base=version, contents={"tone": "Newer."}, why="", actor=owner, at=T0)
+    prompt_go_live(prompt=newer, actor=owner, at=minutes(200))
+
+    record = PromptVersion.objects.get(prompt=newer, changes__type="went_live")
+    assert record.performance_before["conversations"] == 10
+    assert record.performance_before["reply_rate"]["successes"] == 6
+    version.refresh_from_db()
+    assert version.conversations_count == 10  # the cache refreshed as it stopped
