@@ -741,9 +741,9 @@ def lesson_line(lesson: Lesson) -> str:
         return f"- Never: {lesson.title.strip()}." + (f" {lesson.description.strip()}" if lesson.description else "")
     if kind == Lesson.Type.EXAMPLE_BAD:
         return f'- Do not write like this: "{bad or lesson.title.strip()}"' + (f" ({trigger})" if trigger else "")
-    line = f"- {lesson.title.strip()}"
+    line = f"- {lesson.title.strip().rstrip('.')}."
     if trigger:
-        line += f" When: {trigger}"
+        line += f" When: {trigger.rstrip('.')}."
     if good:
         line += f' Answer like: "{good}"'
     if bad:
@@ -782,7 +782,7 @@ def prompt_lesson_apply(*, base: Prompt, lesson: Lesson, actor: User | None, at:
 
 @dataclass(frozen=True)
 class DiffRow:
-    kind: str  # same | changed | removed | added
+    kind: str  # same | changed | removed | added | skip (a run of unchanged lines, `left` says how many)
     left: str | None
     right: str | None
     left_no: int | None
@@ -804,27 +804,41 @@ def prompt_diff(old: Prompt, new: Prompt) -> list[SectionDiff]:
     return [_section_diff(name, before.get(name, ""), after.get(name, "")) for name in names]
 
 
-def _section_diff(name: str, old: str, new: str) -> SectionDiff:
+def _section_diff(name: str, old: str, new: str, context: int = 2) -> SectionDiff:
+    """Changed lines with `context` unchanged lines around them; longer unchanged runs become one "skip" row."""
     a, b = old.splitlines(), new.splitlines()
     rows: list[DiffRow] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            rows += [
-                DiffRow("same", a[i], b[j], i + 1, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
-            ]
-            continue
-        left, right = list(range(i1, i2)), list(range(j1, j2))
-        for k in range(max(len(left), len(right))):
-            i = left[k] if k < len(left) else None
-            j = right[k] if k < len(right) else None
-            kind = "changed" if i is not None and j is not None else ("removed" if j is None else "added")
-            rows.append(
-                DiffRow(
-                    kind,
-                    a[i] if i is not None else None,
-                    b[j] if j is not None else None,
-                    i + 1 if i is not None else None,
-                    j + 1 if j is not None else None,
-                )
-            )
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    groups = list(matcher.get_grouped_opcodes(context)) if old != new else []
+    shown_a = 0
+    for group in groups:
+        first = group[0][1]
+        if first > shown_a:
+            rows.append(DiffRow("skip", f"{first - shown_a} unchanged lines", None, None, None))
+        for op, i1, i2, j1, j2 in group:
+            rows += _diff_rows(op, a, b, i1, i2, j1, j2)
+        shown_a = group[-1][2]
+    if groups and shown_a < len(a):
+        rows.append(DiffRow("skip", f"{len(a) - shown_a} unchanged lines", None, None, None))
     return SectionDiff(name, SECTION_LABELS.get(name, name.title()), old != new, tuple(rows))
+
+
+def _diff_rows(op: str, a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> list[DiffRow]:
+    if op == "equal":
+        return [DiffRow("same", a[i], b[j], i + 1, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
+    left, right = list(range(i1, i2)), list(range(j1, j2))
+    rows = []
+    for k in range(max(len(left), len(right))):
+        i = left[k] if k < len(left) else None
+        j = right[k] if k < len(right) else None
+        kind = "changed" if i is not None and j is not None else ("removed" if j is None else "added")
+        rows.append(
+            DiffRow(
+                kind,
+                a[i] if i is not None else None,
+                b[j] if j is not None else None,
+                i + 1 if i is not None else None,
+                j + 1 if j is not None else None,
+            )
+        )
+    return rows

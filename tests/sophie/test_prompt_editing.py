@@ -291,3 +291,17 @@ def test_two_people_going_live_at_the_same_moment_exactly_one_wins(tenants, comm
     with schema_context("alpha"):
         assert [p.pk for p in Prompt.objects.filter(dataset=None, is_live=True)] == won
         assert Prompt.objects.get(pk=refused[0][0]).status == Prompt.Status.DRAFT
+
+
+def test_the_diff_folds_long_unchanged_runs():
+    lines = [f"line {n}" for n in range(1, 21)]
+    changed = [*lines[:9], "line ten, rewritten", *lines[10:]]
+
+    rows = prompt_diff(
+        Prompt(prompt_structure={"tone": {"content": "\n".join(lines)}}),
+        Prompt(prompt_structure={"tone": {"content": "\n".join(changed)}}),
+    )[0].rows
+
+    assert [row.kind for row in rows] == ["skip", "same", "same", "changed", "same", "same", "skip"]
+    assert rows[0].left == "7 unchanged lines" and rows[-1].left == "8 unchanged lines"
+    assert (rows[3].left_no, rows[3].left, rows[3].right) == (10, "line 10", "line ten, rewritten")

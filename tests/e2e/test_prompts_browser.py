@@ -1,0 +1,77 @@
+"""Prompts in a browser: apply a lesson to the live prompt, read the side-by-side diff, make it live, and see
+that Sophie now uses it; then the same pages at phone width."""
+
+import os
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from clients.models import User
+from sophie.models import Lesson, Prompt
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.slow
+SHOTS = os.environ.get("DBR_SCREENSHOTS", "")  # a folder to keep screenshots in, for a person to look at
+
+
+@pytest.fixture
+def prompts_site(live_url, tenants):
+    base = live_url("alpha")
+    with schema_context("public"):
+        User.objects.create_user("owner@alpha.example", PASSWORD, client=tenants["alpha"], role="company_owner")
+    connection.set_tenant(tenants["alpha"])
+    lesson = Lesson.objects.create(
+        lesson_type=Lesson.Type.OBJECTION_HANDLING,
+        title="Already has panels",
+        trigger="They say they already have solar panels",
+        correct_response="Good to hear. Would a battery to store what they make be worth a chat?",
+        source=Lesson.Source.USER_TAUGHT,
+    )
+    default = Prompt.objects.get(dataset=None, is_live=True)
+    return base, lesson, default
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def test_apply_a_lesson_see_the_diff_and_go_live(prompts_site, page):
+    base, lesson, default = prompts_site
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill("owner@alpha.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+    page.goto(f"{base}/sophie/prompts/")
+    _shot(page, "prompts-list")
+    page.get_by_role("link", name=f"Client default v{default.version}").first.click()
+    expect(page.get_by_text("Sophie uses this version now")).to_be_visible()
+    page.get_by_label("Apply a lesson (makes a new draft)").select_option(label=f"{lesson.title} (Objection handling)")
+    page.get_by_role("button", name="Apply the lesson").click()
+
+    # The diff: the objections section changed, the new line marked as added on the right.
+    expect(page.get_by_role("heading", name=f"v{default.version} → v2.0")).to_be_visible()
+    objections = page.get_by_role("region", name="Objections changed")
+    expect(objections.locator("ins")).to_contain_text("Already has panels")
+    expect(page.get_by_role("region", name="Tone unchanged")).to_be_visible()
+    _shot(page, "prompt-diff")
+
+    page.get_by_role("button", name="Make v2.0 live").click()
+    expect(page.get_by_text("v2.0 is live: Sophie uses it from her next reply.")).to_be_visible()
+    expect(page.get_by_text("Sophie uses this version now")).to_be_visible()
+    expect(page.get_by_role("heading", name="Client default v2.0 Live")).to_be_visible()
+    _shot(page, "prompt-detail")
+    with schema_context("alpha"):
+        live = Prompt.objects.get(dataset=None, is_live=True)
+        assert live.version == "2.0" and live.applied_lessons == [lesson.pk]
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/sophie/prompts/{default.pk}/diff/?against={live.pk}")
+    expect(page.get_by_role("heading", name="Objections changed")).to_be_visible()
+    _shot(page, "prompt-diff-phone")
+    page.goto(f"{base}/sophie/prompts/{live.pk}/")
+    _shot(page, "prompt-detail-phone")
