@@ -4,7 +4,7 @@ from django.utils import timezone
 from campaigns.selectors import messages_visible_to
 from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, client_admin
 from clients.roles import Action, can
-from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptVersion
+from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptTrial, PromptVersion
 from sophie.prompts import PromptRefused, prompt_go_live, prompt_rollback
 
 
@@ -105,3 +105,12 @@ class AiReplyAdmin(ReadOnlyClientModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(message__in=messages_visible_to(request.user))
+
+
+@admin.register(PromptTrial, site=client_admin)
+class PromptTrialAdmin(ReadOnlyClientModelAdmin):
+    """Trials are started, stopped and made live on the prompt page (sophie/trials.py): read-only here."""
+
+    list_display = ["dataset", "candidate", "control", "share_percent", "status", "started_at", "ended_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["dataset", "candidate", "control", "started_by", "ended_by"]
