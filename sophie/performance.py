@@ -75,6 +75,14 @@ class Rate:
     def enough(self) -> bool:
         return self.n >= MIN_SAMPLE
 
+    @property
+    def shown(self) -> str:
+        """ "45% (27/60), 95% interval 33–58%" for pages."""
+        if not self.n:
+            return "—"
+        low, high = self.interval
+        return f"{self.value:.0%} ({self.successes}/{self.n}), 95% interval {low * 100:.0f}–{high * 100:.0f}%"
+
     def as_dict(self) -> dict:
         low, high = self.interval
         return {"successes": self.successes, "n": self.n, "rate": self.value, "low": low, "high": high}

@@ -172,6 +172,12 @@ class ArmComparison:
         return self.enough and self.p_value is not None and self.p_value < SIGNIFICANCE
 
     @property
+    def p_shown(self) -> str:
+        if self.p_value is None:
+            return "—"
+        return "p < 0.001" if self.p_value < 0.001 else f"p = {self.p_value:.3f}"
+
+    @property
     def better(self) -> str:
         """Which arm the difference favours ("trial", "control" or "")."""
         if not self.significant:

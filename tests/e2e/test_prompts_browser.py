@@ -5,11 +5,13 @@ import os
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from clients.models import User
 from sophie.models import Lesson, Prompt
+from sophie.prompts import prompt_default_create
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -29,7 +31,7 @@ def prompts_site(live_url, tenants):
         correct_response="Good to hear. Would a battery to store what they make be worth a chat?",
         source=Lesson.Source.USER_TAUGHT,
     )
-    default = Prompt.objects.get(dataset=None, is_live=True)
+    default = prompt_default_create(at=timezone.now())  # the live default (made again if a wipe took it)
     return base, lesson, default
 
 
@@ -75,3 +77,40 @@ def test_apply_a_lesson_see_the_diff_and_go_live(prompts_site, page):
     _shot(page, "prompt-diff-phone")
     page.goto(f"{base}/sophie/prompts/{live.pk}/")
     _shot(page, "prompt-detail-phone")
+
+
+def test_the_version_page_shows_figures_a_chart_and_the_trial_comparison(prompts_site, page):
+    from datetime import UTC, datetime
+
+    from sophie.prompts import prompt_for_dataset_create, prompt_go_live, prompt_sections_save
+    from sophie.trials import CONTROL, TRIAL, trial_start
+    from tests.campaigns.helpers import campaign_dataset
+    from tests.sophie.test_trials import _arm_conversations
+
+    base, _, _ = prompts_site
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with schema_context("alpha"):  # the browser's event loop gives this thread a fresh connection
+        dataset = campaign_dataset(name="Kent 2024", leads=0)
+        live = prompt_go_live(prompt=prompt_for_dataset_create(dataset=dataset, actor=None, at=at), actor=None, at=at)
+        draft = prompt_sections_save(base=live, contents={"tone": "Shorter."}, why="Shorter texts", actor=None, at=at)
+        trial = trial_start(prompt=draft, share_percent=50, actor=None, at=at)
+        _arm_conversations(dataset, trial, draft, TRIAL, replied=45, total=60, start=10_000)
+        _arm_conversations(dataset, trial, live, CONTROL, replied=24, total=60, start=20_000)
+
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill("owner@alpha.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.goto(f"{base}/sophie/prompts/{draft.pk}/")
+
+    expect(page.get_by_role("img", name="Reply rate after an AI text, by version")).to_be_visible()
+    figures = page.get_by_role("table").filter(has_text="AI texts").first
+    expect(figures.get_by_role("row", name="Reply rate after an AI text 75% (45/60)")).to_be_visible()
+    trial_box = page.get_by_role("region", name=f"Trial of v{draft.version}")
+    expect(trial_box).to_contain_text("Significant")
+    expect(trial_box).to_contain_text("the trial version does better")
+    expect(trial_box.get_by_role("button", name=f"Make v{draft.version} live")).to_be_visible()
+    _shot(page, "prompt-trial")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "prompt-trial-phone")

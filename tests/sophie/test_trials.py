@@ -192,3 +192,28 @@ def test_the_comparison_says_when_a_difference_is_significant(chain, owner):
     assert round(reply.z, 3) == 2.828 and reply.significant and reply.better == TRIAL
     booking = comparison.rates[1]
     assert booking.enough and not booking.significant  # no bookings either side: no test
+
+
+def test_sophie_writes_a_trial_lead_s_reply_with_the_trial_version_and_keeps_its_arm(
+    alpha, owner, django_capture_on_commit_callbacks
+):
+    from sophie.models import AiReply
+    from sophie.writing import reply_write
+    from tests.sophie.test_writing import TUESDAY, _texted
+
+    Prompt.objects.all().delete()
+    prompt_default_create(at=AT)
+    dataset = campaign_dataset(name="Writing", leads=1, ai_response_delay_seconds=0)
+    live = prompt_go_live(prompt=prompt_for_dataset_create(dataset=dataset, actor=owner, at=AT), actor=owner, at=AT)
+    draft = prompt_sections_save(base=live, contents={"tone": "Trial tone."}, why="", actor=owner, at=AT)
+    lead = Lead.objects.get(dataset=dataset)
+    trial = trial_start(prompt=draft, share_percent=99, actor=owner, at=AT)
+    expected = trial_arm(lead_id=lead.pk, trial_id=trial.pk, share_percent=99)
+    planned = _texted(lead, "yes how much is it", django_capture_on_commit_callbacks)
+
+    reply_write(message_id=planned.pk, at=TUESDAY + timedelta(seconds=1))
+
+    record = AiReply.objects.get(message=planned)
+    conversation = Conversation.objects.get(lead=lead)
+    assert record.prompt == (draft if expected == TRIAL else live)
+    assert (conversation.trial_id, conversation.trial_arm) == (trial.pk, expected)
