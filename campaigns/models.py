@@ -35,7 +35,7 @@ class Conversation(TimestampedModel):
     # A prompt trial this conversation takes part in (sophie.PromptTrial's id: campaigns may not point into
     # sophie, so a plain id) and its arm, stored once so a lead never switches arm (docs/prompts.md).
     trial_id = models.UUIDField(null=True, blank=True)
-    trial_arm = models.TextField(blank=True, default="")
+    trial_arm = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         db_table = "conversations"
