@@ -167,7 +167,9 @@ def prompt_detail(request, pk):
     chain = list(_chain(prompt))
     live = next((row for row in chain if row.is_live), None)
     performance = prompt_performance(prompt=prompt)
-    history = versions_performance([row for row in chain if row.status != Prompt.Status.DRAFT or row == prompt])
+    # The chart: this version and the published (live or archived) ones, the newest CHART_VERSIONS.
+    shown = [row for row in chain if row == prompt or (row.status != Prompt.Status.DRAFT)][:CHART_VERSIONS]
+    history = versions_performance(shown)
     trial = trial_running(dataset=prompt.dataset)
     past_trials = PromptTrial.objects.filter(Q(candidate=prompt) | Q(control=prompt)).exclude(
         status=PromptTrial.Status.RUNNING
@@ -200,6 +202,7 @@ def prompt_detail(request, pk):
 
 # The chart: reply rate per version with its 95% interval, drawn as SVG on the server.
 CHART_W, CHART_H, CHART_PAD = 480, 180, 32
+CHART_VERSIONS = 8
 
 
 def _chart(history, *, current) -> dict:

@@ -114,3 +114,31 @@ def test_the_version_page_shows_figures_a_chart_and_the_trial_comparison(prompts
     _shot(page, "prompt-trial")
     page.set_viewport_size({"width": 390, "height": 844})
     _shot(page, "prompt-trial-phone")
+
+
+def test_the_wizard_previews_three_answers_then_saves_a_draft(prompts_site, page):
+    base, _, _ = prompts_site
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill("owner@alpha.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.goto(f"{base}/sophie/prompts/")
+    page.get_by_role("link", name="Write a prompt with the wizard").click()
+
+    page.get_by_label("Company name").fill("Alpha Solar")
+    page.get_by_label("What you offer").fill("solar panels and batteries")
+    page.get_by_label("Who the leads are").fill("homeowners in Kent who asked for a quote")
+    page.get_by_label("How long ago they enquired").fill("6 to 24 months")
+    page.get_by_label("Tone").fill("friendly, plain, brief")
+    page.get_by_label("Goal").fill("Find out if they are still interested and book a short call.")
+    page.get_by_label("Things never to say (one a line, optional)").fill("prices\nlimited time offers")
+    page.get_by_role("button", name="Preview").click()
+
+    expect(page.get_by_role("heading", name="How Sophie would answer")).to_be_visible()
+    expect(page.locator(".preview-replies .card")).to_have_count(3)
+    expect(page.get_by_text("- Never say: prices")).to_be_visible()
+    _shot(page, "prompt-wizard")
+    page.get_by_role("button", name="Save as draft").click()
+    expect(page.get_by_text("Saved as draft v2.0")).to_be_visible()
+    expect(page.get_by_role("heading", name="Client default v2.0 Draft")).to_be_visible()

@@ -8,7 +8,8 @@ import pytest
 from clients.models import User
 from leads.services import dataset_create
 from sophie.models import Lesson, Prompt, PromptTemplate, PromptTrial
-from sophie.prompts import prompt_default_create, prompt_sections_save
+from sophie.prompts import prompt_default_create, prompt_for_dataset_create, prompt_sections_save
+from sophie.trials import trial_start
 
 HOST = {"HTTP_HOST": "alpha.localhost"}
 AT = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -69,8 +70,6 @@ def test_an_outsider_sees_none_of_it(default, outsider, client):
 
 def test_a_user_limited_to_some_datasets_sees_only_their_prompts(default, alpha, make_user, client):
     mine, theirs = dataset_create(name="Mine"), dataset_create(name="Theirs")
-    from sophie.prompts import prompt_for_dataset_create
-
     hidden = prompt_for_dataset_create(dataset=theirs, actor=None, at=AT)
     user = make_user(alpha, "limited@alpha.example", User.Role.MANAGER, allowed_dataset_ids=[str(mine.pk)])
 
@@ -180,3 +179,17 @@ def test_start_from_a_template_and_a_trial_with_a_bad_share(default, owner, clie
     assert "Not enough data yet" in page
     bogus = client.post(f"/sophie/prompts/templates/{template.pk}/start/", {"dataset": "nope"}, **HOST)
     assert bogus.status_code == 404
+
+
+def test_trials_are_read_only_in_the_admin(default, owner, client):
+    dataset = dataset_create(name="Admin trial")
+    trial = trial_start(
+        prompt=prompt_for_dataset_create(dataset=dataset, actor=owner, at=AT), share_percent=10, actor=owner, at=AT
+    )
+    client.force_login(owner)
+
+    assert client.get("/admin/sophie/prompttrial/", **HOST).status_code == 200
+    assert client.get("/admin/sophie/prompttrial/add/", **HOST).status_code == 403
+    client.post(f"/admin/sophie/prompttrial/{trial.pk}/change/", {"share_percent": 90}, **HOST)
+    trial.refresh_from_db()
+    assert trial.share_percent == 10
