@@ -380,6 +380,13 @@ def _trial_end_on_live_change(target: Prompt, *, actor: User | None, at: datetim
     """A dataset's running trial compares a version with the live one: a new live row ends it (made live
     when the trial's own version went live, else stopped)."""
     if target.dataset_id is None:
+        # Trials whose control is the client default compare against a version no longer used.
+        PromptTrial.objects.filter(status=PromptTrial.Status.RUNNING, control__dataset__isnull=True).update(
+            status=PromptTrial.Status.STOPPED,
+            ended_at=at,
+            ended_by=actor,
+            end_reason=f"Stopped: the client default changed to v{target.version}.",
+        )
         return
     running = PromptTrial.objects.filter(dataset_id=target.dataset_id, status=PromptTrial.Status.RUNNING)
     promoted = running.filter(candidate=target).update(

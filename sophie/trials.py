@@ -116,7 +116,11 @@ def trial_promote(*, trial: PromptTrial, actor: User | None, at: datetime) -> Pr
     transaction, see `sophie.prompts._make_live`). Refused if the live version changed since the trial began."""
     if trial.status != PromptTrial.Status.RUNNING:
         raise TrialRefused("This trial has already ended.")
-    return prompt_go_live(prompt=trial.candidate, actor=actor, at=at, replacing=trial.control_id)
+    # The dataset's own live row is what gets replaced; a control that was the client default means none was.
+    own_control = trial.control.dataset_id == trial.dataset_id
+    return prompt_go_live(
+        prompt=trial.candidate, actor=actor, at=at, replacing=trial.control_id if own_control else None
+    )
 
 
 def arm_for(*, trial: PromptTrial, lead: Lead) -> str:

@@ -217,3 +217,28 @@ def test_sophie_writes_a_trial_lead_s_reply_with_the_trial_version_and_keeps_its
     conversation = Conversation.objects.get(lead=lead)
     assert record.prompt == (draft if expected == TRIAL else live)
     assert (conversation.trial_id, conversation.trial_arm) == (trial.pk, expected)
+
+
+def test_a_trial_against_the_client_default_is_made_live_and_a_new_default_stops_it(alpha, owner):
+    Prompt.objects.all().delete()
+    default = prompt_default_create(at=AT)
+    dataset = campaign_dataset(name="No own prompt", leads=0)
+    first = prompt_for_dataset_create(dataset=dataset, actor=owner, at=AT)  # the dataset's first row: a draft
+    second = prompt_for_dataset_create(dataset=dataset, actor=owner, at=AT)
+    trial = trial_start(prompt=first, share_percent=30, actor=owner, at=AT)
+    assert trial.control == default
+
+    assert trial_promote(trial=trial, actor=owner, at=AT).pk == first.pk  # nothing of the dataset's was live
+
+    other = trial_start(prompt=second, share_percent=30, actor=owner, at=AT)
+    assert other.control == Prompt.objects.get(pk=first.pk)
+    elsewhere = campaign_dataset(name="Also no own prompt", leads=0)
+    on_default = trial_start(
+        prompt=prompt_for_dataset_create(dataset=elsewhere, actor=owner, at=AT), share_percent=30, actor=owner, at=AT
+    )
+    new_default = prompt_sections_save(base=default, contents={"tone": "New default."}, why="", actor=owner, at=AT)
+    prompt_go_live(prompt=new_default, actor=owner, at=AT)
+    other.refresh_from_db()
+    on_default.refresh_from_db()
+    assert other.status == PromptTrial.Status.RUNNING  # its control is the dataset's own row, not the default
+    assert on_default.status == PromptTrial.Status.STOPPED and "client default changed" in on_default.end_reason
