@@ -15,7 +15,7 @@ from django.db import connection
 from campaigns.models import Message
 from leads.models import LeadEvent
 from leads.suppressions import OPT_OUT_SOURCES
-from sophie.models import AiReply, Prompt
+from sophie.models import Prompt
 
 # Below this many trials (texts or conversations) a rate is shown as "not enough data yet": a Wilson
 # interval on 5 texts spans most of 0-100% and invites reading noise as a result.
@@ -130,23 +130,51 @@ class Performance:
         }
 
 
-# One pass over the threads in scope: for each AI text of the version, the message that followed it.
-_TEXTS_SQL = """
-WITH thread AS (
+# One statement: the version's replies in scope, per conversation the first text's time and whether it handed
+# off; the thread of those conversations with, for each message, the one that followed it (a window); the
+# lead events after the first text found through the (lead_id, created_at) index.
+_FIGURES_SQL = """
+WITH replies AS (
+    SELECT m.conversation_id, m.lead_id, r.message_id, r.written_at, r.action
+    FROM ai_replies r
+    JOIN messages m ON m.id = r.message_id
+    JOIN conversations c ON c.id = m.conversation_id
+    WHERE r.prompt_id = %(prompt)s
+      AND (%(trial)s::uuid IS NULL OR (c.trial_id = %(trial)s::uuid AND c.trial_arm = %(arm)s))
+), handled AS (
+    SELECT conversation_id, lead_id, min(written_at) AS first_at, bool_or(action = 'handoff') AS handed_off
+    FROM replies GROUP BY conversation_id, lead_id
+), thread AS (
     SELECT m.id,
            LEAD(m.direction) OVER w AS next_direction,
            LEAD(m.classification ->> 'sentiment') OVER w AS next_sentiment
     FROM messages m
-    WHERE m.conversation_id = ANY(%(conversations)s) AND m.status = ANY(%(statuses)s)
+    WHERE m.conversation_id IN (SELECT conversation_id FROM handled) AND m.status = ANY(%(statuses)s)
     WINDOW w AS (PARTITION BY m.conversation_id ORDER BY COALESCE(m.sent_at, m.created_at), m.created_at, m.id)
+), texts AS (
+    SELECT count(*) AS texts,
+           count(*) FILTER (WHERE t.next_direction = 'inbound') AS replied,
+           sum(CASE t.next_sentiment WHEN 'positive' THEN 1 WHEN 'negative' THEN -1 ELSE 0 END)
+               FILTER (WHERE t.next_direction = 'inbound' AND t.next_sentiment = ANY(%(sentiments)s)) AS sentiment_sum,
+           count(*) FILTER (WHERE t.next_direction = 'inbound' AND t.next_sentiment = ANY(%(sentiments)s)) AS sentiment_n
+    FROM thread t JOIN replies r ON r.message_id = t.id
+    WHERE r.action = 'send'
+), outcomes AS (
+    SELECT count(*) AS conversations,
+           count(*) FILTER (WHERE h.handed_off) AS handed_off,
+           count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM lead_events e
+               WHERE e.lead_id = h.lead_id AND e.created_at >= h.first_at AND e.event_type = %(booked)s
+           )) AS booked,
+           count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM lead_events e
+               WHERE e.lead_id = h.lead_id AND e.created_at >= h.first_at AND e.event_type = %(suppressed)s
+                 AND e.data ->> 'source' = ANY(%(opt_out_sources)s)
+           )) AS opted_out
+    FROM handled h
 )
-SELECT count(*),
-       count(*) FILTER (WHERE t.next_direction = 'inbound'),
-       sum(CASE t.next_sentiment WHEN 'positive' THEN 1 WHEN 'negative' THEN -1 ELSE 0 END)
-           FILTER (WHERE t.next_direction = 'inbound' AND t.next_sentiment IN ('positive', 'neutral', 'negative')),
-       count(*) FILTER (WHERE t.next_direction = 'inbound' AND t.next_sentiment IN ('positive', 'neutral', 'negative'))
-FROM thread t JOIN ai_replies r ON r.message_id = t.id
-WHERE r.prompt_id = %(prompt)s AND r.action = 'send'
+SELECT o.conversations, o.handed_off, o.booked, o.opted_out, t.texts, t.replied, t.sentiment_sum, t.sentiment_n
+FROM outcomes o CROSS JOIN texts t
 """
 
 
@@ -154,65 +182,35 @@ def prompt_performance(
     *, prompt: Prompt, trial_id=None, arm: str | None = None, with_previous: bool = True
 ) -> Performance:
     """THE selector for a version's figures; with `trial_id` and `arm`, only conversations of that trial arm."""
-    replies = AiReply.objects.filter(prompt=prompt)
-    if trial_id is not None:
-        replies = replies.filter(message__conversation__trial_id=trial_id, message__conversation__trial_arm=arm)
-    first_text: dict = {}
-    handed_off: set = set()
-    for conversation_id, lead_id, written_at, action in replies.values_list(
-        "message__conversation_id", "message__lead_id", "written_at", "action"
-    ):
-        known = first_text.get(conversation_id)
-        if known is None or written_at < known[1]:
-            first_text[conversation_id] = (lead_id, written_at)
-        if action == AiReply.Action.HANDOFF:
-            handed_off.add(conversation_id)
-    conversations = len(first_text)
-    texts, replied, sentiment_sum, sentiment_n = _texts(prompt, list(first_text))
-    booked = _after_first_text(first_text, LeadEvent.objects.filter(event_type=LeadEvent.Type.CALL_BOOKED))
-    opted_out = _after_first_text(
-        first_text,
-        LeadEvent.objects.filter(event_type=LeadEvent.Type.SUPPRESSED, data__source__in=list(OPT_OUT_SOURCES)),
-    )
-    reply_rate = Rate(replied, texts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FIGURES_SQL,
+            {
+                "prompt": prompt.pk,
+                "trial": trial_id,
+                "arm": arm or "",
+                "statuses": list(IN_THREAD),
+                "sentiments": list(SENTIMENT_SCORE),
+                "booked": LeadEvent.Type.CALL_BOOKED,
+                "suppressed": LeadEvent.Type.SUPPRESSED,
+                "opt_out_sources": [str(source) for source in OPT_OUT_SOURCES],
+            },
+        )
+        conversations, handed_off, booked, opted_out, texts, replied, sentiment_sum, sentiment_n = cursor.fetchone()
+    reply_rate = Rate(replied or 0, texts or 0)
     return Performance(
         prompt_id=prompt.pk,
         version=prompt.version,
         conversations=conversations,
-        ai_texts=texts,
+        ai_texts=texts or 0,
         reply_rate=reply_rate,
         booking_rate=Rate(booked, conversations),
         opt_out_rate=Rate(opted_out, conversations),
-        handoff_rate=Rate(len(handed_off), conversations),
+        handoff_rate=Rate(handed_off, conversations),
         avg_sentiment=sentiment_sum / sentiment_n if sentiment_n else None,
-        sentiment_n=sentiment_n,
+        sentiment_n=sentiment_n or 0,
         vs_previous=_vs_previous(prompt, reply_rate) if with_previous and trial_id is None else None,
     )
-
-
-def _texts(prompt: Prompt, conversation_ids: list) -> tuple[int, int, int, int]:
-    if not conversation_ids:
-        return 0, 0, 0, 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _TEXTS_SQL,
-            {"conversations": conversation_ids, "statuses": list(IN_THREAD), "prompt": prompt.pk},
-        )
-        texts, replied, sentiment_sum, sentiment_n = cursor.fetchone()
-    return texts or 0, replied or 0, sentiment_sum or 0, sentiment_n or 0
-
-
-def _after_first_text(first_text: dict, events) -> int:
-    """Conversations with one of `events` for their lead at or after the version's first text in them."""
-    if not first_text:
-        return 0
-    by_lead = {lead_id: at for lead_id, at in first_text.values()}
-    leads = {
-        lead_id
-        for lead_id, created_at in events.filter(lead_id__in=list(by_lead)).values_list("lead_id", "created_at")
-        if created_at >= by_lead[lead_id]
-    }
-    return len(leads)
 
 
 def previous_version(prompt: Prompt) -> Prompt | None:
