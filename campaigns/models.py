@@ -32,12 +32,17 @@ class Conversation(TimestampedModel):
     # Sophie handed the lead to a person: she stays silent for it until staff clear this in the inbox.
     handoff_at = models.DateTimeField(null=True, blank=True)
     handoff_reason = models.TextField(blank=True, default="")
+    # A prompt trial this conversation takes part in (sophie.PromptTrial's id: campaigns may not point into
+    # sophie, so a plain id) and its arm, stored once so a lead never switches arm (docs/prompts.md).
+    trial_id = models.UUIDField(null=True, blank=True)
+    trial_arm = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         db_table = "conversations"
         indexes = [
             models.Index(fields=["needs_review"], name="idx_conversations_needs_review"),
             models.Index(fields=["last_message_at"], name="idx_conversations_last_msg_at"),
+            models.Index(fields=["trial_id"], name="idx_conversations_trial", condition=Q(trial_id__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from clients.admin_sites import ClientModelAdmin, ReadOnlyClientModelAdmin, clie
 from clients.roles import Action, can
 from sophie.insights.review import InsightRefused, insight_approve, insight_dismiss, insights_visible_to
 from sophie.lessons import EDITABLE, LessonRefused, lesson_archive, lesson_clean, lesson_create, lesson_update
-from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptVersion
+from sophie.models import AiReply, Insight, Lesson, Prompt, PromptTemplate, PromptTrial, PromptVersion
 from sophie.prompts import PromptRefused, prompt_go_live, prompt_rollback
 
 
@@ -188,3 +188,12 @@ class AiReplyAdmin(ReadOnlyClientModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(message__in=messages_visible_to(request.user))
+
+
+@admin.register(PromptTrial, site=client_admin)
+class PromptTrialAdmin(ReadOnlyClientModelAdmin):
+    """Trials are started, stopped and made live on the prompt page (sophie/trials.py): read-only here."""
+
+    list_display = ["dataset", "candidate", "control", "share_percent", "status", "started_at", "ended_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["dataset", "candidate", "control", "started_by", "ended_by"]

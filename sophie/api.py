@@ -1,15 +1,17 @@
-"""Sophie's API: the GDPR endpoints (docs/security.md §5, client admins only), and lessons and insights
-(docs/learning.md), each write through the same service as the pages and the admin."""
+"""Sophie's API: the GDPR endpoints (docs/security.md §5, client admins only), lessons and insights
+(docs/learning.md) and prompts (docs/prompts.md), each write through the same service as the pages and the admin."""
 
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
-from clients.roles import is_client_admin
+from clients.params import uuid_param
+from clients.roles import Action, can, is_client_admin
 from sophie.gdpr import lead_data_export, lead_erase
 from sophie.insights.review import (
     InsightRefused,
@@ -20,7 +22,17 @@ from sophie.insights.review import (
     insights_visible_to,
 )
 from sophie.lessons import EDITABLE, LessonRefused, lesson_archive, lesson_create, lesson_update, lessons_find
-from sophie.models import Insight, Lesson
+from sophie.models import Insight, Lesson, Prompt, PromptVersion
+from sophie.performance import prompt_performance
+from sophie.prompts import (
+    UNCHECKED,
+    PromptRefused,
+    prompt_go_live,
+    prompt_lesson_apply,
+    prompt_rollback,
+    prompt_sections_save,
+)
+from sophie.selectors import prompts_visible_to
 
 
 def _number(data) -> str:
@@ -199,3 +211,151 @@ ROUTES = [
     ("lessons", LessonViewSet, "lessons"),
     ("insights", InsightViewSet, "insights"),
 ]
+
+
+# --- Prompts (docs/prompts.md "API"): every row is a version; writes go through sophie/prompts.py -------------
+
+
+class PromptVersionRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PromptVersion
+        fields = [
+            "id",
+            "version",
+            "version_number",
+            "changes",
+            "changes_summary",
+            "performance_before",
+            "performance_after",
+            "lesson_applied",
+            "created_by",
+            "created_by_type",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PromptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Prompt
+        fields = [
+            "id",
+            "dataset",
+            "name",
+            "description",
+            "version",
+            "version_number",
+            "status",
+            "is_live",
+            "previous_version",
+            "prompt_structure",
+            "compiled_prompt",
+            "created_from",
+            "template",
+            "wizard_answers",
+            "applied_lessons",
+            "lessons_count",
+            "manual_edits_count",
+            "changes_summary",
+            "deployed_at",
+            "deployed_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PromptViewSet(viewsets.ReadOnlyModelViewSet):
+    """Prompt versions the caller may see (`?dataset=<id>` or `?dataset=default`, `?status=`); POST actions:
+    `drafts/` {sections: {name: text}, why} a new draft after this version, `go-live/` {replacing},
+    `rollback/` {reason, replacing}, `apply-lesson/` {lesson}. `replacing` is the live version's id the caller
+    saw (null: none); if another change made a different version live meanwhile, the call is refused."""
+
+    serializer_class = PromptSerializer
+
+    def get_queryset(self):
+        prompts = prompts_visible_to(self.request.user).order_by("dataset_id", "-version_number")
+        dataset = self.request.query_params.get("dataset")
+        if dataset == "default":
+            prompts = prompts.filter(dataset__isnull=True)
+        elif dataset:
+            prompts = prompts.filter(dataset_id=uuid_param(dataset, name="dataset"))
+        status = self.request.query_params.get("status")
+        if status:
+            if status not in Prompt.Status.values:
+                raise ValidationError({"status": f"One of {', '.join(Prompt.Status.values)}."})
+            prompts = prompts.filter(status=status)
+        return prompts
+
+    def _change(self, change, *, created: bool = False) -> Response:
+        if not can(self.request.user, Action.EDIT_PROMPTS):
+            raise ApiPermissionDenied("Your role does not allow changing prompts.")
+        try:
+            prompt = change()
+        except PromptRefused as refused:
+            raise ValidationError({"detail": str(refused)}) from None
+        return Response(PromptSerializer(prompt).data, status=201 if created else 200)
+
+    def _replacing(self):
+        if "replacing" not in self.request.data:
+            return UNCHECKED
+        value = self.request.data.get("replacing")
+        return uuid_param(str(value), name="replacing") if value else None
+
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        records = self.get_object().versions.order_by("-created_at")
+        return Response(PromptVersionRecordSerializer(records, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def performance(self, request, pk=None):
+        return Response(prompt_performance(prompt=self.get_object()).as_dict())
+
+    @action(detail=True, methods=["post"])
+    def drafts(self, request, pk=None):
+        base = self.get_object()
+        sections = request.data.get("sections")
+        if not isinstance(sections, dict) or not all(isinstance(v, str) for v in sections.values()):
+            raise ValidationError({"sections": 'An object of section name to text, e.g. {"tone": "..."}.'})
+        unknown = sorted(set(sections) - set(base.prompt_structure or {}))
+        if unknown:
+            raise ValidationError({"sections": f"Unknown sections: {', '.join(unknown)}."})
+        return self._change(
+            lambda: prompt_sections_save(
+                base=base,
+                contents=sections,
+                why=str(request.data.get("why") or ""),
+                actor=request.user,
+                at=timezone.now(),
+            ),
+            created=True,
+        )
+
+    @action(detail=True, methods=["post"], url_path="go-live")
+    def go_live(self, request, pk=None):
+        prompt, replacing = self.get_object(), self._replacing()
+        return self._change(
+            lambda: prompt_go_live(prompt=prompt, actor=request.user, at=timezone.now(), replacing=replacing)
+        )
+
+    @action(detail=True, methods=["post"])
+    def rollback(self, request, pk=None):
+        prompt, replacing = self.get_object(), self._replacing()
+        reason = str(request.data.get("reason") or "")
+        return self._change(
+            lambda: prompt_rollback(
+                to=prompt, actor=request.user, at=timezone.now(), reason=reason, replacing=replacing
+            )
+        )
+
+    @action(detail=True, methods=["post"], url_path="apply-lesson")
+    def apply_lesson(self, request, pk=None):
+        base = self.get_object()
+        lesson = Lesson.objects.filter(pk=uuid_param(str(request.data.get("lesson") or ""), name="lesson")).first()
+        if lesson is None:
+            raise NotFound("No such lesson.")
+        return self._change(
+            lambda: prompt_lesson_apply(base=base, lesson=lesson, actor=request.user, at=timezone.now()), created=True
+        )
+
+
+ROUTES += [("prompts", PromptViewSet, "prompts")]

@@ -264,6 +264,52 @@ class PromptVersion(CreatedModel):
         return f"{self.prompt.name} v{self.version}"
 
 
+class PromptTrial(TimestampedModel):
+    """A draft version tried on a share of a dataset's new conversations beside the live one (docs/prompts.md).
+
+    One running trial per dataset (partial unique constraint); a conversation's arm is stored on it
+    (`campaigns.Conversation.trial_id` / `trial_arm`).
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+        PROMOTED = "promoted", "Made live"
+
+    class Arm(models.TextChoices):
+        TRIAL = "trial", "Trial version"
+        CONTROL = "control", "Live version"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="prompt_trials")
+    candidate = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="trials")
+    control = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="control_trials")
+    share_percent = models.IntegerField()
+    status = models.TextField(choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    end_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "prompt_trials"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset"], condition=models.Q(status="running"), name="prompt_trials_one_running_per_dataset"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_percent__gte=1, share_percent__lte=99), name="prompt_trials_share_1_to_99"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Trial of v{self.candidate.version} ({self.share_percent}%)"
+
+
 class Insight(TimestampedModel):
     """Something Sophie noticed for staff to review (seed `sophie_insights`)."""
 

@@ -19,6 +19,7 @@ from sophie.llm.base import Backend
 from sophie.models import AiReply
 from sophie.planning import reply_cancel, silence_reason
 from sophie.replies import lead_reading_apply
+from sophie.trials import trial_arm_store
 
 LEASE = timedelta(minutes=2)  # longer than two model calls (20 s each); a worker that dies frees it then
 
@@ -51,6 +52,7 @@ def reply_write(*, message_id, at: datetime, backend: Backend | None = None) -> 
             return "moved"
         word = _apply(message=message, lead=lead, result=result, at=at)
         _record(message=message, result=result, at=at)
+        trial_arm_store(lead=lead, prompt_used=result.prompt, at=at)
     return word
 
 
