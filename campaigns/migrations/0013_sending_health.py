@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0012_planned_replies'),
-        ('leads', '0014_sending_health'),
+        ('leads', '0013_webhook_deliveries'),
     ]
 
     operations = [
