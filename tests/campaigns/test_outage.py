@@ -143,6 +143,6 @@ def test_a_permanent_refusal_fails_the_lead_visibly_and_the_campaign_still_compl
     assert refused.contact_status == "SEND_FAILED" and refused.next_step is None
     message = Message.objects.get(lead=refused)
     assert message.status == "failed" and "30004" in message.error_message
-    assert refused.events.filter(event_type="cadence_left", data__reason__contains="blocked").exists()
+    assert refused.events.filter(event_type="cadence_left", data__reason__icontains="blocked").exists()
     dataset.refresh_from_db()
     assert dataset.campaign_status == "completed"
