@@ -79,7 +79,7 @@ class FakeTwilio:
             pass
 
         Handler.fake = fake
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = False  # server_close() joins every handler thread
         self._server.block_on_close = True
         self._thread = threading.Thread(
@@ -207,6 +207,10 @@ class FakeTwilio:
                 continue
             found.append(m)
         return sorted(found, key=lambda m: parsedate_to_datetime(m["date_created"]), reverse=True)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many senders connect at once (bench/cadence sends on dozens of threads)
 
 
 class _Handler(BaseHTTPRequestHandler):
