@@ -527,7 +527,8 @@ def send_results(run: SendRun) -> list[Result]:
             [run.span],
             f"{run.rate:.0f} msg/s from first to last send (goal ≥ {GOAL_SEND_RATE:.0f} with a 200 ms answer: "
             f"{verdict}); 1 worker, prefork ×{run.concurrency} × {run.threads} send threads, batched tasks queued "
-            f"before it started (first send {run.startup:.1f} s after launch); each exactly once and recorded with its SID: {run.check}; statuses "
+            f"before it started (first send {run.startup:.1f} s after launch); "
+            f"each exactly once and recorded with its SID: {run.check}; statuses "
             + ", ".join(f"{status} {n:,}" for status, n in run.statuses.items())
             + f"; {run.cpu}",
         )
