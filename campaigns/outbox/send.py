@@ -175,3 +175,22 @@ def messages_send(*, message_ids: list, clock: Callable[[], datetime]) -> list[t
             return pk, SendOutcome("error")
 
     return list(_send_pool().map(one, message_ids))
+
+
+def send_pool_shutdown() -> None:
+    """Closes every send thread's database connection and stops the pool (tests; a process that is ending)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    threads = settings.DBR_SEND_THREADS
+    every_thread = threading.Barrier(threads)  # each thread takes exactly one of the jobs below
+
+    def close() -> None:
+        connection.close()
+        every_thread.wait(timeout=30)
+
+    for job in [pool.submit(close) for _ in range(threads)]:
+        job.result()
+    pool.shutdown()
