@@ -150,6 +150,7 @@ STATICFILES_BACKEND = (
     if DEBUG
     else "whitenoise.storage.CompressedManifestStaticFilesStorage"
 )
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG  # development: the source files, as they change
 
 # --- Storage: the seed's three buckets, kept apart per client ----------------
 # Local files by default; S3-compatible when DBR_S3_BUCKET is set. Never served

@@ -23,6 +23,9 @@ CELERY_TASK_DEFAULT_QUEUE = "dbr-test"
 # One temporary folder per test run, shared with the workers the tests start.
 MEDIA_ROOT = Path(os.environ.get("DBR_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="dbr-test-media-"))  # noqa: F405
 os.environ["DBR_TEST_MEDIA_ROOT"] = str(MEDIA_ROOT)
+# WhiteNoise looks for collected files at start-up; the suite's templates use the sources (below).
+STATIC_ROOT = MEDIA_ROOT / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {  # noqa: F405
     **STORAGES,  # noqa: F405
     # Templates find the static source files without a collectstatic (tests/dbr/test_production.py runs one).

@@ -132,7 +132,9 @@ def test_a_success_between_failures_starts_the_count_again(alpha, fake_twilio, c
     assert len(fake_twilio.messages) == LEADS
 
 
-def test_a_permanent_refusal_fails_the_lead_visibly_and_the_campaign_still_completes(alpha, fake_twilio, clock):
+def test_a_permanent_refusal_fails_the_lead_visibly_and_the_campaign_still_completes(
+    alpha, fake_twilio, clock, owner, client
+):
     dataset = _m1_only_campaign()
     refused = Lead.objects.order_by("pk").first()
     fake_twilio.reject_number(refused.phone_number, code=30004)
@@ -146,3 +148,18 @@ def test_a_permanent_refusal_fails_the_lead_visibly_and_the_campaign_still_compl
     assert refused.events.filter(event_type="cadence_left", data__reason__icontains="blocked").exists()
     dataset.refresh_from_db()
     assert dataset.campaign_status == "completed"
+
+    # The lead page says so: the status, and why on the timeline.
+    client.force_login(owner)
+    page = client.get(f"/leads/{refused.pk}/", HTTP_HOST="alpha.localhost").content.decode()
+    assert "Sending failed" in page and "blocked by the recipient or their carrier" in page
+
+
+def test_the_paused_campaign_shows_the_outage_reason(alpha, fake_twilio, clock, owner, client):
+    dataset = _m1_only_campaign()
+    fake_twilio.outage("429")
+    _minutes(clock, 0, 0)
+
+    client.force_login(owner)
+    page = client.get(f"/campaigns/{dataset.pk}/", HTTP_HOST="alpha.localhost").content.decode()
+    assert "Twilio failing: 429 since 10:00" in page
