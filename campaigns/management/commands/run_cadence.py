@@ -8,7 +8,10 @@ from clients.models import Client
 
 
 class Command(BaseCommand):
-    help = "Runs one cadence tick (per client) with an injected clock; sends in-process unless --queue-only."
+    help = (
+        "Runs one cadence tick (per client) with an injected clock, then in-process its lookups of unknown texts and "
+        "every send it planned before the next tick, each at its planned slot; --queue-only writes the outbox only."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--client", help="Client slug (default: every client running a campaign)")
@@ -34,7 +37,7 @@ class Command(BaseCommand):
             return
         outcomes = {**run.sent, **{f"reconcile: {what}": count for what, count in run.reconciled.items()}}
         sent = ", ".join(f"{count} {what}" for what, count in sorted(outcomes.items())) or "nothing sent"
-        later = f" ({len(result.not_before)} planned later by the rate limits)" if result.not_before else ""
+        later = f" ({len(result.not_before)} spaced out by the rate limits)" if result.not_before else ""
         self.stdout.write(
             f"{client.slug} at {at.isoformat()}: {len(result.queued)} queued{later}; {sent}; "
             f"{len(result.completed)} campaign(s) completed."
