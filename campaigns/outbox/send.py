@@ -184,7 +184,7 @@ def send_pool_shutdown() -> None:
         pool, _pool = _pool, None
     if pool is None:
         return
-    threads = settings.DBR_SEND_THREADS
+    threads = pool._max_workers  # the size it was made with, whatever the setting says now
     every_thread = threading.Barrier(threads)  # each thread takes exactly one of the jobs below
 
     def close() -> None:
