@@ -6,6 +6,7 @@ unique (lead, message_type) outbox constraint is the second guard).
 """
 
 import heapq
+import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -360,14 +361,16 @@ class CadenceRun:
 PUT_OFF_AGAIN = 3  # in one run, a text put off by the window or the limits is tried again at most this often
 
 
-def cadence_run_in_process(*, at: datetime, send: bool = True) -> CadenceRun:
+def cadence_run_in_process(*, at: datetime, send: bool = True, real_time: bool = False) -> CadenceRun:
     """One tick, then (unless `send` is off) its reconciliations and sends in this process, without Celery:
     for the run_cadence command and the tests.
 
     Unknown texts are looked up first, so one found absent is sent again in the same run. Then every text
     the tick planned before its horizon (the next tick) is sent at its planned slot, in slot order, with
     the clock injected at that slot: a per-minute limit spaces them out, it never leaves them unsent.
+    With `real_time` (no injected clock) it also waits for each slot, so the provider sees the planned pace.
     """
+    started = time.monotonic()
     run = CadenceRun(tick=tick(at=at))
     if run.tick.locked_out or not send:
         return run
@@ -383,6 +386,8 @@ def cadence_run_in_process(*, at: datetime, send: bool = True) -> CadenceRun:
     tries = Counter()
     while planned:
         slot, n, message_id = heapq.heappop(planned)
+        if real_time:
+            time.sleep(max(0.0, (slot - at).total_seconds() - (time.monotonic() - started)))
         outcome = message_send(message_id=message_id, at=max(slot, at))
         run.sent[outcome.word] += 1
         tries[message_id] += 1

@@ -19,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue-only", action="store_true", help="Write the outbox, send nothing")
 
     def handle(self, *args, client, at, queue_only, **options):
+        real_time = not at  # on the real clock, each planned text waits for its slot
         at = parse_at(at)
         clients = Client.objects.exclude(schema_name="public").filter(schema_ready=True)
         if client:
@@ -27,10 +28,10 @@ class Command(BaseCommand):
             clients = clients.filter(has_active_campaign=True)
         for target in clients:
             with schema_context(target.schema_name):
-                self._tick(target, at, queue_only)
+                self._tick(target, at, queue_only, real_time)
 
-    def _tick(self, client: Client, at, queue_only: bool) -> None:
-        run = cadence_run_in_process(at=at, send=not queue_only)
+    def _tick(self, client: Client, at, queue_only: bool, real_time: bool) -> None:
+        run = cadence_run_in_process(at=at, send=not queue_only, real_time=real_time)
         result = run.tick
         if result.locked_out:
             self.stdout.write(f"{client.slug}: another tick is running; nothing done.")
