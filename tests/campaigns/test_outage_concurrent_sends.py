@@ -2,6 +2,7 @@
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 
 import pytest
 from django_tenants.utils import schema_context
@@ -65,3 +66,65 @@ def test_a_batch_on_threads_never_exceeds_the_rate_limit(committed_db, fake_twil
 
     assert words["sent"] == 5 and words["rate limited"] == LEADS - 5, words
     assert len(fake_twilio.messages) == 5
+
+
+@pytest.mark.slow
+def test_a_celery_worker_sends_the_ticks_batches_on_threads_each_once(committed_db, fake_twilio, start_celery_worker):
+    """The production path: the tick's texts queued in batches, a worker process sending each on threads."""
+    import time
+
+    from django.utils import timezone
+
+    from campaigns.tasks import sends_queue
+
+    now = timezone.now()
+    fake_twilio.clock = timezone.now
+    fake_twilio.answer_delay = 0.1
+    with schema_context("alpha"):
+        # Staff replies: no window or limit holds them, only quiet hours (see `_replies`).
+        queued = _replies(LEADS * 2, at=now)
+    worker = start_celery_worker(
+        DBR_TEST_SMS_BACKEND="twilio",
+        TWILIO_API_BASE_URL=fake_twilio.base_url,
+        TWILIO_ACCOUNT_SID=fake_twilio.account_sid,
+        TWILIO_AUTH_TOKEN=fake_twilio.auth_token,
+        DBR_SEND_THREADS="4",
+        DBR_SEND_BATCH="10",
+    )
+    with schema_context("alpha"):
+        sends_queue(queued)
+        deadline = time.monotonic() + 90
+        while Message.objects.filter(status__in=["pending", "sending"]).exists() and time.monotonic() < deadline:
+            assert worker.poll() is None, "the worker died"
+            time.sleep(0.3)
+        assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    received = Counter(message["to"] for message in fake_twilio.messages)
+    assert len(received) == LEADS * 2 and set(received.values()) == {1}
+
+
+def _replies(count: int, *, at) -> list:
+    """`count` staff replies, one per lead, pending: no window or limit holds them."""
+    from campaigns.models import Conversation
+    from tests.campaigns.helpers import NUMBER
+
+    # Quiet hours hold replies: the dataset's time zone is one where it is midday now, whenever CI runs.
+    offset = 12 - at.astimezone(UTC).hour  # local = UTC + offset, within −11…+12
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT-3 is UTC+3
+    dataset = campaign_dataset(leads=count, sending_timezone=zone)
+    messages = []
+    for lead in dataset.leads.all():
+        conversation = Conversation.objects.create(lead=lead, dataset=dataset)
+        messages.append(
+            Message.objects.create(
+                conversation=conversation,
+                lead=lead,
+                content=f"Thanks {lead.first_name}, a colleague will call you.",
+                direction="outbound",
+                message_type="reply",
+                from_number=NUMBER,
+                to_number=lead.phone_number,
+                status="pending",
+                queued_at=at,
+            )
+        )
+    return [message.pk for message in messages]
