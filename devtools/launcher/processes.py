@@ -47,6 +47,7 @@ def child_environment(database_url: str, redis_url: str, port: int) -> None:
         DBR_ALLOW_FICTION_NUMBERS="1",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dbr.settings")
+    os.environ.setdefault("DEBUG", "1")  # the launcher runs the demo: development mode unless told otherwise
     os.environ.setdefault("DBR_PUBLIC_PORT", str(port))
 
 
