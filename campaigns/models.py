@@ -233,3 +233,22 @@ class InboundSms(CreatedModel):
 
     def __str__(self) -> str:
         return f"{self.from_number} {self.message_sid}"
+
+
+class SendingHealth(models.Model):
+    """A dataset's current run of transient provider failures (docs/outbox.md, "Provider outages").
+
+    Every send attempt that fails without a definite answer (429, 5xx, a refused or broken connection)
+    adds one; any accepted send clears it. Five in a row pause the dataset's campaign with the reason.
+    """
+
+    dataset = models.OneToOneField(Dataset, primary_key=True, on_delete=models.CASCADE, related_name="sending_health")
+    failures = models.IntegerField(default=0, help_text="Transient send failures in a row.")
+    failing_since = models.DateTimeField(null=True, blank=True, help_text="The first failure of the run.")
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "sending_health"
+
+    def __str__(self) -> str:
+        return f"{self.failures} failures in a row for dataset {self.dataset_id}"
