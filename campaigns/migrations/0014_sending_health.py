@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0012_planned_replies'),
+        ('campaigns', '0013_conversation_trial_arm'),
         ('leads', '0013_webhook_deliveries'),
     ]
 
