@@ -192,20 +192,28 @@ def run(n_leads: int, runs: int) -> str:
     from django.db import connection
     from django.test import Client as TestClient
     from django.utils.http import urlencode
-
-    from clients.models import User
-    from clients.services import client_create
-
-    client_obj = client_create(name="Bench Dashboard Ltd", slug=SLUG)
-    connection.set_tenant(client_obj)
-    now = datetime.now(UTC)
-    datasets, seed_seconds = seed(n_leads, now)
     from django_tenants.utils import schema_context
 
+    from clients.models import Client, User
+    from clients.services import client_create
+    from leads.models import Dataset, Lead
+
+    client_obj = Client.objects.filter(slug=SLUG).first()
+    if client_obj is None:
+        client_obj = client_create(name="Bench Dashboard Ltd", slug=SLUG)
+        connection.set_tenant(client_obj)
+        datasets, seed_seconds = seed(n_leads, datetime.now(UTC))
+        with schema_context("public"):
+            User.objects.create_user(
+                "owner@bench.example", "bench-password-1", client=client_obj, role=User.Role.COMPANY_OWNER
+            )
+    else:  # --reuse: the database a --keep run (or an interrupted one) left
+        connection.set_tenant(client_obj)
+        datasets, seed_seconds = list(Dataset.objects.order_by("name").values_list("pk", flat=True)), 0.0
+        n_leads = Lead.objects.count()
+        log(f"reusing {n_leads:,} leads")
     with schema_context("public"):
-        owner = User.objects.create_user(
-            "owner@bench.example", "bench-password-1", client=client_obj, role=User.Role.COMPANY_OWNER
-        )
+        owner = User.objects.get(email="owner@bench.example")
     connection.set_tenant(client_obj)
     browser = TestClient()
     browser.force_login(owner)
@@ -235,9 +243,10 @@ def run(n_leads: int, runs: int) -> str:
             f"{percentile(raw_all, 0.5) * 1000:.1f} | {raw95 * 1000:.1f} | {len(statements)} | "
             f"< {goal * 1000:.0f} ms, ≤ 2× raw: {verdict} |"
         )
+    seeded = f"seeded with COPY in {seed_seconds:.0f} s" if seed_seconds else "seeded by an earlier run"
     header = (
         f"# bench/dashboard\n\n{n_leads:,} leads, {n_leads * MESSAGES_PER_LEAD:,} messages in {DATASETS} datasets "
-        f"(seeded with COPY in {seed_seconds:.0f} s); {runs} runs each after 3 warm-ups; "
+        f"({seeded}); {runs} runs each after 3 warm-ups; "
         f"PostgreSQL {database.server_version()}.\n\n"
         "| request | p50 ms | p95 ms | main query p50 ms | all its SQL p50 ms | all its SQL p95 ms | queries | goal |\n"
         "|---|---:|---:|---:|---:|---:|---:|---|\n"
@@ -251,9 +260,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 leads and 20 runs")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="keep the dbr_bench_dashboard database")
+    parser.add_argument("--reuse", action="store_true", help="time the data a --keep run left (implies --keep)")
     args = parser.parse_args()
     n_leads, runs = (100_000, 20) if args.quick else (args.leads, args.runs)
-    url = database.recreate(DASHBOARD_DB)
+    url = database.server_url(DASHBOARD_DB) if args.reuse else database.recreate(DASHBOARD_DB)
     try:
         database.django_setup(url)
         report = run(n_leads, runs)
@@ -264,7 +274,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             database.drop(DASHBOARD_DB)
 
 

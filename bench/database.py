@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -44,12 +45,15 @@ def django_setup(url: str, *, migrate: bool = True) -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # With DEBUG off pages name the hashed static files collectstatic writes, as in production.
+    os.environ.setdefault("DBR_STATIC_ROOT", str(Path(__file__).resolve().parent.parent / "var" / "bench-static"))
     import django
     from django.core.management import call_command
 
     django.setup()
     if not migrate:
         return
+    call_command("collectstatic", interactive=False, verbosity=0)  # quick when nothing changed
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0, stdout=sys.stderr)
 
     from clients.services import public_tenant_ensure

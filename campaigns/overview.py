@@ -50,6 +50,7 @@ PART_LABELS = {
     "waiting_leads": "Texted, no reply, no step to come",
     "replied_open_leads": "Replied",
     "removed_leads": "Removed (opted out or by staff)",
+    "send_failed_leads": "Sending failed (the provider refused the number)",
     "no_sms_leads": "Cannot receive SMS",
     "duplicate_leads": "Flagged duplicates (never texted)",
 }

@@ -93,4 +93,6 @@ urlpatterns = [
     path("admin/", client_admin.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/", include(router.urls)),
+    path("sophie/prompts/", include("sophie.urls_prompts")),
+    path("sophie/", include("sophie.urls_learning")),
 ]

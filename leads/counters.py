@@ -18,8 +18,11 @@ INSERT, subtract it on DELETE and apply the difference on UPDATE: the counters a
 from django.db import connection
 
 # The parts of the not-archived leads, in order: a lead counts in the first that applies.
+# Migration 0015 renders the triggers from these definitions when it runs: a change here needs a new
+# migration that adds any new column first and then runs trigger_sql() and recount_sql() again.
 PARTS = (
     ("removed_leads", "contact_status = 'REMOVED'"),
+    ("send_failed_leads", "contact_status = 'SEND_FAILED'"),
     ("no_sms_leads", "NOT sms_capable"),
     ("duplicate_leads", "is_duplicate"),
     ("replied_open_leads", "reply_received_at IS NOT NULL"),

@@ -160,6 +160,7 @@ class Dataset(TimestampedModel):
     opted_out_leads = models.IntegerField(default=0, db_default=0, editable=False)
     # The not-archived leads split into parts that add up to `active_leads`.
     removed_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    send_failed_leads = models.IntegerField(default=0, db_default=0, editable=False)
     no_sms_leads = models.IntegerField(default=0, db_default=0, editable=False)
     duplicate_leads = models.IntegerField(default=0, db_default=0, editable=False)
     replied_open_leads = models.IntegerField(default=0, db_default=0, editable=False)
@@ -218,6 +219,7 @@ class Lead(TimestampedModel):
         CONVERTED = "CONVERTED", "Converted"
         REMOVED = "REMOVED", "Removed"
         ARCHIVED = "ARCHIVED", "Archived"
+        SEND_FAILED = "SEND_FAILED", "Sending failed"  # the provider refused its text for good
 
     class Sentiment(models.TextChoices):
         POSITIVE = "POSITIVE", "Positive"

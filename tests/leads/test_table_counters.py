@@ -86,7 +86,7 @@ def test_the_parts_add_up_to_the_not_archived_leads(alpha):
         Lead.objects.create(dataset=dataset, first_name="P", phone_number=f"+44770090{n:04d}", **values)
     dataset.refresh_from_db()
 
-    parts = [dataset.removed_leads, dataset.no_sms_leads, dataset.duplicate_leads, dataset.replied_open_leads,
+    parts = [dataset.removed_leads, dataset.send_failed_leads, dataset.no_sms_leads, dataset.duplicate_leads, dataset.replied_open_leads,
              dataset.in_cadence_leads, dataset.not_started_leads, dataset.waiting_leads]  # fmt: skip
     assert parts == [1, 1, 1, 1, 1, 1, 1]
     assert sum(parts) == dataset.active_leads == 7

@@ -12,8 +12,8 @@ RECOUNT = ";\n".join(recount_sql()) + ";"
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0012_planned_replies'),
-        ('leads', '0014_dashboard_counters'),
+        ('campaigns', '0014_sending_health'),
+        ('leads', '0015_dashboard_counters'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ RECOUNT = ";\n".join(recount_sql()) + ";"
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0013_webhook_deliveries'),
+        ('leads', '0014_lead_send_failed_status'),
     ]
 
     operations = [
@@ -54,6 +54,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='dataset',
             name='removed_leads',
+            field=models.IntegerField(db_default=0, default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name='dataset',
+            name='send_failed_leads',
             field=models.IntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.AddField(

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0014_dashboard_counters'),
+        ('leads', '0015_dashboard_counters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
