@@ -1,15 +1,25 @@
-"""The one API router: each app lists its own routes in its `api` module (ROUTES)."""
+"""The one API router: each app lists its own routes in its `api` module (ROUTES); and the API's documents.
 
+The OpenAPI schema, Swagger UI and Redoc are for the client's own members (a session or a token), never
+public; the two UIs' files come from drf-spectacular-sidecar, not a CDN.
+"""
+
+from django.contrib.auth.views import redirect_to_login
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework import exceptions
 from rest_framework.routers import DefaultRouter
 
+from campaigns import api as campaigns_api
+from clients import api as clients_api
 from leads import api as leads_api
 from sophie import api as sophie_api
 
-APPS_WITH_API = (leads_api, sophie_api)
+APPS_WITH_API = (leads_api, campaigns_api, clients_api, sophie_api)
 
 
 def build_router() -> DefaultRouter:
     router = DefaultRouter()
+    router.include_root_view = False
     for module in APPS_WITH_API:
         for prefix, viewset, basename in module.ROUTES:
             router.register(prefix, viewset, basename=basename)
@@ -17,3 +27,26 @@ def build_router() -> DefaultRouter:
 
 
 router = build_router()
+
+
+class _SignInFirst:
+    """A browser that is not signed in is sent to the sign-in page rather than shown a JSON error."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and not (
+            self.request.headers.get("Authorization")
+        ):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
+
+
+class SchemaView(SpectacularAPIView):
+    pass
+
+
+class SwaggerView(_SignInFirst, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(_SignInFirst, SpectacularRedocView):
+    pass

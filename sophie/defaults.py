@@ -19,12 +19,27 @@ _CAP = "ASA/CAP rulings and consumer law (docs/domain.md: claims Sophie must nev
 
 # A phrase quoted in a never-rule's description or trigger is banned from every text like a blacklisted
 # word (docs/guardrails.md): quote only what must never be sent, and write a lead's words unquoted.
-def _never(title: str, description: str, *, trigger: str, correct: str, incorrect: str, reasoning: str,
-           tags: list[str], priority: int = 100) -> dict:
+def _never(
+    title: str,
+    description: str,
+    *,
+    trigger: str,
+    correct: str,
+    incorrect: str,
+    reasoning: str,
+    tags: list[str],
+    priority: int = 100,
+) -> dict:
     return {
-        "lesson_type": "never_rule", "title": title, "description": description, "trigger": trigger,
-        "correct_response": correct, "incorrect_response": incorrect, "reasoning": reasoning,
-        "tags": ["compliance", *tags], "priority": priority,
+        "lesson_type": "never_rule",
+        "title": title,
+        "description": description,
+        "trigger": trigger,
+        "correct_response": correct,
+        "incorrect_response": incorrect,
+        "reasoning": reasoning,
+        "tags": ["compliance", *tags],
+        "priority": priority,
     }
 
 
@@ -79,7 +94,7 @@ NEVER_RULES = [
         "Savings depend on the household's own usage; any estimate is made by a person from their bills.",
         trigger="Questions about savings, bills, payback or returns.",
         correct="Savings depend on how much power you use at home, so we'd base any figure on your own bills. "
-                "Want a quick call to look at them?",
+        "Want a quick call to look at them?",
         incorrect="You'll save up to 70% on your bills, guaranteed - it pays for itself in 6 years.",
         reasoning="Savings claims must be substantiated for the individual household. " + _CAP,
         tags=["savings", "price"],
@@ -111,7 +126,7 @@ NEVER_RULES = [
         "uncertain in 2026. Grant questions go to a person.",
         trigger="The lead asks about grants, schemes, ECO4, free panels or funding.",
         correct="Grant rules change and depend on the household, so I won't guess by text. "
-                "Can one of the team check what applies to you?",
+        "Can one of the team check what applies to you?",
         incorrect="Yes, you'll qualify for the ECO4 grant, so it won't cost you anything.",
         reasoning="An eligibility promise we cannot keep is a misleading claim. " + _CAP,
         tags=["grant", "funding"],
@@ -124,7 +139,7 @@ NEVER_RULES = [
         correct="Would a quick call help? If so I'll send you a link to pick a time.",
         incorrect="Hi, book your free survey here: https://example.com/book",
         reasoning="UK users are told to distrust texts with links; a link before a yes reads as a scam "
-                  "and gets the number filtered.",
+        "and gets the number filtered.",
         tags=["links", "deliverability"],
     ),
     _never(
@@ -133,7 +148,7 @@ NEVER_RULES = [
         "assistant for {company_name} and offer a call with a person.",
         trigger="Are you a bot? Is this a real person? Am I talking to AI?",
         correct="I'm an automated assistant for {company_name}. "
-                "Happy to get one of the team to ring you if you'd prefer.",
+        "Happy to get one of the team to ring you if you'd prefer.",
         incorrect="Yes, I'm a real person here in the office.",
         reasoning="Honesty about automation is a platform rule (docs/domain.md) and misleading otherwise.",
         tags=["honesty"],
@@ -153,30 +168,84 @@ NEVER_RULES = [
 
 BLACKLIST_WORDS = [
     # "Free", "fully funded" or "government-backed" solar.
-    _blacklist("free", "solar is never free, and the word reads as the claim", "Say 'no obligation' for a survey; "
-               "instead of 'feel free', write 'just reply'.", "Get free solar panels today.", ["free"]),
-    _blacklist("fully funded", "solar is never fully funded", "Say it depends on the household and offer a call.",
-               "Your panels could be fully funded.", ["free", "funding"]),
-    _blacklist("100% funded", "solar is never fully funded", "Say it depends on the household and offer a call.",
-               "Panels 100% funded for eligible homes.", ["free", "funding"]),
-    _blacklist("no cost", "implies free solar", "Say the cost depends on the roof and usage.",
-               "Panels at no cost to you.", ["free"]),
-    _blacklist("government-backed", "solar is not government-backed", "Name {company_name} as the installer.",
-               "A government-backed solar scheme.", ["government"]),
-    _blacklist("government backed", "solar is not government-backed", "Name {company_name} as the installer.",
-               "Government backed panels for your home.", ["government"]),
-    _blacklist("government scheme", "implies an official scheme pays for or endorses the panels",
-               "Route scheme questions to a person.", "You may qualify for the government scheme.", ["government"]),
-    _blacklist("government grant", "never promise grants; grant questions go to a person",
-               "Say grant rules change and a colleague will check.", "Claim your government grant.",
-               ["government", "grant"]),
+    _blacklist(
+        "free",
+        "solar is never free, and the word reads as the claim",
+        "Say 'no obligation' for a survey; instead of 'feel free', write 'just reply'.",
+        "Get free solar panels today.",
+        ["free"],
+    ),
+    _blacklist(
+        "fully funded",
+        "solar is never fully funded",
+        "Say it depends on the household and offer a call.",
+        "Your panels could be fully funded.",
+        ["free", "funding"],
+    ),
+    _blacklist(
+        "100% funded",
+        "solar is never fully funded",
+        "Say it depends on the household and offer a call.",
+        "Panels 100% funded for eligible homes.",
+        ["free", "funding"],
+    ),
+    _blacklist(
+        "no cost",
+        "implies free solar",
+        "Say the cost depends on the roof and usage.",
+        "Panels at no cost to you.",
+        ["free"],
+    ),
+    _blacklist(
+        "government-backed",
+        "solar is not government-backed",
+        "Name {company_name} as the installer.",
+        "A government-backed solar scheme.",
+        ["government"],
+    ),
+    _blacklist(
+        "government backed",
+        "solar is not government-backed",
+        "Name {company_name} as the installer.",
+        "Government backed panels for your home.",
+        ["government"],
+    ),
+    _blacklist(
+        "government scheme",
+        "implies an official scheme pays for or endorses the panels",
+        "Route scheme questions to a person.",
+        "You may qualify for the government scheme.",
+        ["government"],
+    ),
+    _blacklist(
+        "government grant",
+        "never promise grants; grant questions go to a person",
+        "Say grant rules change and a colleague will check.",
+        "Claim your government grant.",
+        ["government", "grant"],
+    ),
     # Government or regulator branding.
-    _blacklist("government approved", "government or regulator branding", "Name {company_name}.",
-               "Government approved installers.", ["branding"]),
-    _blacklist("Ofgem approved", "government or regulator branding", "Name {company_name}.",
-               "Ofgem approved solar.", ["branding"]),
-    _blacklist("HM Government", "government or regulator branding", "Name {company_name}.",
-               "An HM Government energy initiative.", ["branding"]),
+    _blacklist(
+        "government approved",
+        "government or regulator branding",
+        "Name {company_name}.",
+        "Government approved installers.",
+        ["branding"],
+    ),
+    _blacklist(
+        "Ofgem approved",
+        "government or regulator branding",
+        "Name {company_name}.",
+        "Ofgem approved solar.",
+        ["branding"],
+    ),
+    _blacklist(
+        "HM Government",
+        "government or regulator branding",
+        "Name {company_name}.",
+        "An HM Government energy initiative.",
+        ["branding"],
+    ),
     # Fake urgency.
     _blacklist("last chance", "fake urgency", "No rush at all.", "Last chance to book.", ["urgency"]),
     _blacklist("today only", "fake urgency", "No rush at all.", "Today only: free survey.", ["urgency"]),
@@ -185,35 +254,93 @@ BLACKLIST_WORDS = [
     _blacklist("limited time", "fake urgency", "No rush at all.", "For a limited time only.", ["urgency"]),
     _blacklist("act now", "fake urgency", "No rush at all.", "Act now to secure your slot.", ["urgency"]),
     _blacklist("hurry", "fake urgency", "No rush at all.", "Hurry, spaces are going.", ["urgency"]),
-    _blacklist("spaces are limited", "fake urgency", "No rush at all.", "Spaces are limited this month.",
-               ["urgency"]),
+    _blacklist("spaces are limited", "fake urgency", "No rush at all.", "Spaces are limited this month.", ["urgency"]),
     # Guaranteed or "up to" savings, "pays for itself".
-    _blacklist("guaranteed", "savings and returns are never guaranteed",
-               "Say savings depend on their own usage and bills.", "Guaranteed savings on your bills.", ["savings"]),
-    _blacklist("guarantee", "savings and returns are never guaranteed; say 'promise' only to refuse one",
-               "Say 'I can't promise that by text'.", "We guarantee you'll save.", ["savings"]),
-    _blacklist("up to", "'up to' savings claims are misleading; also avoid 'up to you'",
-               "Write 'your call' or 'whatever suits you' instead of 'up to you'.", "Save up to 70% on bills.",
-               ["savings"]),
-    _blacklist("pays for itself", "payback claims are never made", "Say savings depend on their own bills.",
-               "The system pays for itself.", ["savings"]),
-    _blacklist("pay for itself", "payback claims are never made", "Say savings depend on their own bills.",
-               "It will pay for itself in 7 years.", ["savings"]),
-    _blacklist("zero bills", "savings claims are never made", "Say savings depend on their own bills.",
-               "Zero bills with solar.", ["savings"]),
+    _blacklist(
+        "guaranteed",
+        "savings and returns are never guaranteed",
+        "Say savings depend on their own usage and bills.",
+        "Guaranteed savings on your bills.",
+        ["savings"],
+    ),
+    _blacklist(
+        "guarantee",
+        "savings and returns are never guaranteed; say 'promise' only to refuse one",
+        "Say 'I can't promise that by text'.",
+        "We guarantee you'll save.",
+        ["savings"],
+    ),
+    _blacklist(
+        "up to",
+        "'up to' savings claims are misleading; also avoid 'up to you'",
+        "Write 'your call' or 'whatever suits you' instead of 'up to you'.",
+        "Save up to 70% on bills.",
+        ["savings"],
+    ),
+    _blacklist(
+        "pays for itself",
+        "payback claims are never made",
+        "Say savings depend on their own bills.",
+        "The system pays for itself.",
+        ["savings"],
+    ),
+    _blacklist(
+        "pay for itself",
+        "payback claims are never made",
+        "Say savings depend on their own bills.",
+        "It will pay for itself in 7 years.",
+        ["savings"],
+    ),
+    _blacklist(
+        "zero bills",
+        "savings claims are never made",
+        "Say savings depend on their own bills.",
+        "Zero bills with solar.",
+        ["savings"],
+    ),
     # Finance offers.
-    _blacklist("0% finance", "finance offers are never made", "The team can go through payment options on a call.",
-               "0% finance available.", ["finance"]),
-    _blacklist("interest-free", "finance offers are never made", "The team can go through payment options on a call.",
-               "Spread the cost interest-free.", ["finance"]),
-    _blacklist("interest free", "finance offers are never made", "The team can go through payment options on a call.",
-               "Interest free over 5 years.", ["finance"]),
-    _blacklist("buy now pay later", "finance offers are never made",
-               "The team can go through payment options on a call.", "Buy now pay later on panels.", ["finance"]),
-    _blacklist("monthly payments", "finance offers are never made",
-               "The team can go through payment options on a call.", "Low monthly payments from 39.", ["finance"]),
-    _blacklist("APR", "finance offers are never made", "The team can go through payment options on a call.",
-               "Representative 9.9% APR.", ["finance"]),
+    _blacklist(
+        "0% finance",
+        "finance offers are never made",
+        "The team can go through payment options on a call.",
+        "0% finance available.",
+        ["finance"],
+    ),
+    _blacklist(
+        "interest-free",
+        "finance offers are never made",
+        "The team can go through payment options on a call.",
+        "Spread the cost interest-free.",
+        ["finance"],
+    ),
+    _blacklist(
+        "interest free",
+        "finance offers are never made",
+        "The team can go through payment options on a call.",
+        "Interest free over 5 years.",
+        ["finance"],
+    ),
+    _blacklist(
+        "buy now pay later",
+        "finance offers are never made",
+        "The team can go through payment options on a call.",
+        "Buy now pay later on panels.",
+        ["finance"],
+    ),
+    _blacklist(
+        "monthly payments",
+        "finance offers are never made",
+        "The team can go through payment options on a call.",
+        "Low monthly payments from 39.",
+        ["finance"],
+    ),
+    _blacklist(
+        "APR",
+        "finance offers are never made",
+        "The team can go through payment options on a call.",
+        "Representative 9.9% APR.",
+        ["finance"],
+    ),
 ]
 
 GOOD_PRACTICE = [
@@ -225,7 +352,7 @@ GOOD_PRACTICE = [
         "correct_response": "Thanks Sarah, that's great to hear.",
         "incorrect_response": "Thanks Sarah [smiley face emoji]",
         "reasoning": "One emoji turns a 160-character GSM-7 text into a 70-character UCS-2 one (more segments, "
-                     "more cost) and reads as marketing.",
+        "more cost) and reads as marketing.",
         "tags": ["style", "encoding"],
         "priority": 80,
     },
@@ -233,7 +360,7 @@ GOOD_PRACTICE = [
         "lesson_type": "dos_donts",
         "title": "Straight quotes and plain characters only",
         "description": "Use the plain keyboard apostrophe and quote marks, plain hyphens and three dots. "
-                       "Never curly (smart) quotes, long dashes or the single-character ellipsis.",
+        "Never curly (smart) quotes, long dashes or the single-character ellipsis.",
         "trigger": "Any outgoing message.",
         "correct_response": "It's Sophie at Greenstar - I'll close your file.",
         "incorrect_response": "A message written in a word processor that turned the apostrophes curly.",
@@ -248,7 +375,7 @@ GOOD_PRACTICE = [
         "trigger": "Any outgoing message that asks something.",
         "correct_response": "Is solar still on your list?",
         "incorrect_response": "Are you still interested? What is your roof like? When can we call? "
-                              "Do you own the house?",
+        "Do you own the house?",
         "reasoning": "Old enquirers answer easy questions; a list of questions gets ignored.",
         "tags": ["style"],
         "priority": 70,
@@ -257,7 +384,7 @@ GOOD_PRACTICE = [
         "lesson_type": "best_practice",
         "title": "Short and personal",
         "description": "Keep every text to one segment (160 characters) where possible and never more than two. "
-                       "Use the first name, name the sender and mention their original enquiry.",
+        "Use the first name, name the sender and mention their original enquiry.",
         "trigger": "Any outgoing message.",
         "correct_response": "Hi Sarah, it's {agent_name} at {company_name}. Is solar still on your list?",
         "incorrect_response": "Dear Customer, we are delighted to announce our latest range of solar solutions...",
@@ -269,7 +396,7 @@ GOOD_PRACTICE = [
         "lesson_type": "dos_donts",
         "title": "Avoid innocent phrases that trip the blacklist",
         "description": "Do not write 'feel free', 'up to you', 'hurry' or 'guarantee' even in harmless senses: "
-                       "the blacklist check cannot tell them apart and the reply goes to a person instead.",
+        "the blacklist check cannot tell them apart and the reply goes to a person instead.",
         "trigger": "Writing a friendly or no-pressure line.",
         "correct_response": "Just reply whenever suits you. Your call.",
         "incorrect_response": "Feel free to reply, it's up to you.",
@@ -281,7 +408,7 @@ GOOD_PRACTICE = [
         "lesson_type": "best_practice",
         "title": "Hand to a person when unsure",
         "description": "Hostile replies, grant questions, anything about a complaint, and anything you are "
-                       "not confident about go to a person instead of a guessed answer.",
+        "not confident about go to a person instead of a guessed answer.",
         "trigger": "Low confidence, anger, complaints, grants, legal or safety questions.",
         "correct_response": "Thanks, I'll ask one of the team to pick this up with you.",
         "incorrect_response": "A confident answer made up to keep the conversation going.",
@@ -295,6 +422,7 @@ DEFAULT_LESSONS = [*NEVER_RULES, *BLACKLIST_WORDS, *GOOD_PRACTICE]
 
 
 # --- System prompt templates ---------------------------------------------------------------
+
 
 def _section(content: str, why: str) -> dict:
     return {"content": content.strip(), "source": "system", "why": why}
@@ -328,8 +456,7 @@ KNOWLEDGE_SOLAR = _lines(
     "- Panels still generate in cloudy weather; winter output is a fraction of summer's.",
     "Products: only talk about what {company_name} sells. If you do not know whether they offer something, "
     "say a colleague will confirm.",
-    "If a question needs a fact not listed here, do not guess: offer a call or say a colleague will come back "
-    "to them.",
+    "If a question needs a fact not listed here, do not guess: offer a call or say a colleague will come back to them.",
 )
 
 KNOWLEDGE_GENERAL = _lines(
@@ -354,9 +481,9 @@ _INTENT_CALL = (
     "- Wants a call (call me after 5, ring me tomorrow): confirm the time in their words and say a member of "
     "the team will ring. Hand to a person."
 )
-_INTENT_DECLINE = "- Decline (no thanks, not interested): \"Understood, I'll close your file.\" Nothing more."
+_INTENT_DECLINE = '- Decline (no thanks, not interested): "Understood, I\'ll close your file." Nothing more.'
 _INTENT_LATER = (
-    "- Later (not now, maybe spring, after Christmas): ask \"OK if I check back in [the month they mean]?\" "
+    '- Later (not now, maybe spring, after Christmas): ask "OK if I check back in [the month they mean]?" '
     "and note the date."
 )
 _INTENT_AMBIGUOUS = (
@@ -386,8 +513,8 @@ OBJECTIONS = _lines(
     "- Not eligible (I rent, moving house, live in a flat): thank them and close the file.",
     _INTENT_DECLINE,
     _INTENT_AMBIGUOUS,
-    "Not opt-outs: \"don't stop, I'm interested\", \"stop by whenever you like\", \"please don't remove me, "
-    "just call in March\". When unsure which it is, hand to a person.",
+    'Not opt-outs: "don\'t stop, I\'m interested", "stop by whenever you like", "please don\'t remove me, '
+    'just call in March". When unsure which it is, hand to a person.',
 )
 
 OBJECTIONS_GENERAL = _lines(
@@ -409,7 +536,7 @@ OBJECTIONS_GENERAL = _lines(
     "- Already sorted elsewhere, or not eligible: thank them and close the file.",
     _INTENT_DECLINE,
     _INTENT_AMBIGUOUS,
-    "Not opt-outs: \"don't stop, I'm interested\", \"stop by whenever you like\". When unsure which it is, "
+    'Not opt-outs: "don\'t stop, I\'m interested", "stop by whenever you like". When unsure which it is, '
     "hand to a person.",
 )
 
@@ -418,7 +545,7 @@ BOUNDARIES = _lines(
     "- that anything {company_name} sells is free, fully funded, no-cost or government-backed;",
     "- that {company_name} is or acts for the government, a council, Ofgem or any official body;",
     "- any urgency: last chance, today only, funding ends soon, limited spaces, offers ending;",
-    "- guaranteed or \"up to\" savings or returns, payback years, or that anything pays for itself;",
+    '- guaranteed or "up to" savings or returns, payback years, or that anything pays for itself;',
     "- any finance offer: rates, 0% or interest-free, monthly payments, buy now pay later;",
     "- an accreditation or trade-body membership that {company_name}'s own knowledge does not list;",
     "- that someone is eligible for a grant or scheme.",
@@ -431,8 +558,10 @@ BOUNDARIES = _lines(
     "- hand to a person for hostility, complaints, grants, anything legal, and anything you are unsure of.",
 )
 
-BOUNDARIES_WHY = ("ASA/CAP rulings, consumer law and PECR; these match the default never-rules and blacklist "
-                  "words, which are also checked mechanically before any text is sent.")
+BOUNDARIES_WHY = (
+    "ASA/CAP rulings, consumer law and PECR; these match the default never-rules and blacklist "
+    "words, which are also checked mechanically before any text is sent."
+)
 OBJECTIONS_WHY = "The reply-intent table in docs/domain.md: what leads say, the status it implies, and the next move."
 TONE_WHY = "Short, personal, one-question texts get replies; emoji and curly quotes triple the cost per text."
 KNOWLEDGE_WHY = f"Dated facts (checked {FACTS_CHECKED}); nothing else may be stated as fact."
@@ -473,7 +602,7 @@ SYSTEM_TEMPLATES = [
     {
         "name": "Solar reactivation - recent enquiries",
         "description": "For people who asked about solar in the last few months and went quiet. "
-                       "Picks up where the enquiry left off and aims for a call.",
+        "Picks up where the enquiry left off and aims for a call.",
         "category": "solar_dbr_recent",
         "template_structure": _structure(
             """\
@@ -491,7 +620,7 @@ quiet, often because life got busy. They will usually remember the enquiry. You 
     {
         "name": "Solar reactivation - old database",
         "description": "For an old list (6 to 36 months): a short, personal 'are you still thinking about "
-                       "solar?' conversation that gets a reply without selling.",
+        "solar?' conversation that gets a reply without selling.",
         "category": "solar_dbr_old",
         "template_structure": _structure(
             """\
@@ -510,7 +639,7 @@ make it easy to say yes, later or no. You text by SMS from {company_name}'s numb
     {
         "name": "Solar quote follow-up",
         "description": "For people who had a survey or a written quote and have not decided. Finds out "
-                       "where they are and offers a call with the person who quoted.",
+        "where they are and offers a call with the person who quoted.",
         "category": "solar_quote_followup",
         "template_structure": _structure(
             """\
@@ -531,7 +660,7 @@ thank them and close the file. Never change or negotiate the quote.""",
     {
         "name": "General reactivation",
         "description": "For any home-improvement business reactivating old enquiries; carries the same "
-                       "rules but no solar facts: add the company's own knowledge.",
+        "rules but no solar facts: add the company's own knowledge.",
         "category": "general",
         "template_structure": _structure(
             """\

@@ -666,6 +666,8 @@ def test_a_bad_territory_rule_is_refused_with_its_line(alpha, owner, client, dat
     assert response.status_code == 200
     assert error in response.content.decode() and "Line 1" in response.content.decode()
     assert _settings(dataset).territory_rules == []
+
+
 def test_it_accepts_only_a_number_registered_to_the_client(alpha, beta, owner, client, dataset):
     from clients.models import SendingNumber
 
