@@ -268,7 +268,8 @@ class MessageViewSet(UuidLookup, mixins.CreateModelMixin, viewsets.ReadOnlyModel
             )
         except ReplyRefused as refused:
             raise ValidationError({"text": [str(refused)]}) from None
-        data = {"message": MessageSerializer(sent.message).data, "held_until": sent.held_until, "summary": sent.summary}
+        message = Message.objects.select_related("sent_by").get(pk=sent.message.pk)
+        data = {"message": message, "held_until": sent.held_until, "summary": sent.summary}
         return Response(SentSerializer(data).data, status=status.HTTP_201_CREATED)
 
 
@@ -411,8 +412,8 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
             ),
         ],
     )
-    @action(detail=True, methods=["get", "patch"])
-    def settings(self, request, pk=None):
+    @action(detail=True, methods=["get", "patch"], url_path="settings")
+    def campaign_settings(self, request, pk=None):  # not `settings`: APIView.settings is DRF's own
         dataset = self.get_object()
         options = settings_for_editing(dataset)
         if request.method == "GET":
