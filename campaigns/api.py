@@ -451,6 +451,8 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
             if values.get(name) is not None:
                 values[name] = values[name].strftime("%H:%M")
         values["territory_rules"] = territory_rules_text(options.territory_rules)
+        # The phone number is always required: the form adds it itself and does not offer it.
+        values["required_fields"] = [f for f in values.get("required_fields") or [] if f != "phone_number"]
         return {name: value for name, value in values.items() if value is not None}
 
     def _lifecycle(self, request, verb: str, **extra) -> Response:

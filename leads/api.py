@@ -524,8 +524,7 @@ class UploadViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
         )
         if upload.status == Upload.Status.FAILED:
             raise ValidationError({"file": [upload.errors["file"]]})
-        if mapping is not None:
-            upload_mapping_set(upload=upload, mapping=mapping)
+        upload_mapping_set(upload=upload, mapping=mapping if mapping is not None else upload_mapping(upload))
         problems = validate_mapping(upload_mapping(upload), upload.headers)
         if problems:
             # The file is kept: the import can be finished in the dashboard's wizard, or sent again.
