@@ -169,6 +169,25 @@ class Message(TimestampedModel):
         return f"{self.direction} {self.message_type or ''} to {self.to_number}"
 
 
+class MessageStatsHour(models.Model):
+    """Per dataset and UTC hour: texts sent, delivered, failed, and replies received. Kept by the
+    triggers on `messages` (campaigns/message_stats.py); never written by Django."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    sent = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "message_stats_hourly"
+        constraints = [models.UniqueConstraint(fields=["dataset", "hour"], name="message_stats_hourly_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.hour:%Y-%m-%d %H:00}"
+
+
 class MessageStatusEvent(CreatedModel):
     """Every Twilio status callback, kept once per (sid, status)."""
 

@@ -153,6 +153,19 @@ class Dataset(TimestampedModel):
     active_leads = models.IntegerField(default=0, db_default=0, editable=False)
     hot_leads = models.IntegerField(default=0, db_default=0, editable=False)
     converted_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    # The dashboard's counters (leads/counters.py says what each counts), kept by the same triggers.
+    contacted_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    replied_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    booked_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    opted_out_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    # The not-archived leads split into parts that add up to `active_leads`.
+    removed_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    no_sms_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    duplicate_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    replied_open_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    in_cadence_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    not_started_leads = models.IntegerField(default=0, db_default=0, editable=False)
+    waiting_leads = models.IntegerField(default=0, db_default=0, editable=False)
 
     campaign_status = models.TextField(choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     campaign_start_date = models.DateTimeField(null=True, blank=True)
@@ -242,6 +255,8 @@ class Lead(TimestampedModel):
     m2_sent_at = models.DateTimeField(null=True, blank=True)
     m3_sent_at = models.DateTimeField(null=True, blank=True)
     reply_received_at = models.DateTimeField(null=True, blank=True)
+    # Set when the lead's number opted out (campaigns.suppression), cleared when it opts back in.
+    opted_out_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
     call_booked = models.BooleanField(default=False, db_default=False)
@@ -300,6 +315,10 @@ class Lead(TimestampedModel):
             models.Index(fields=["reply_received_at"], name="idx_leads_reply_received_at"),
             models.Index(fields=["assigned_to"], name="idx_leads_assigned_to"),
             GinIndex(SearchVector("first_name", "last_name", config="english"), name="idx_leads_name_search"),
+            # The leads table's sorts, each with the id as tie-breaker for keyset pages (leads/table.py).
+            models.Index(fields=["last_message_at", "id"], name="idx_leads_keyset_last_message"),
+            models.Index(fields=["created_at", "id"], name="idx_leads_keyset_created"),
+            models.Index(fields=["first_name", "id"], name="idx_leads_keyset_first_name"),
             models.Index(fields=["dataset", "due_at"], name="idx_leads_due", condition=Q(due_at__isnull=False)),
             # The tick's other questions stay index-sized too: is anything still in the cadence,
             # and who has been silent long enough to go cold or get the nudge.
@@ -331,6 +350,28 @@ class Lead(TimestampedModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name or ''}".strip()
+
+
+class LeadStatsHour(models.Model):
+    """Per dataset and UTC hour: leads added, and the cohort first texted that hour with what became of it.
+    Kept by the triggers on `leads` (leads/counters.py); never written by Django."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    added = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    replied = models.IntegerField(default=0)
+    hot = models.IntegerField(default=0)
+    booked = models.IntegerField(default=0)
+    converted = models.IntegerField(default=0)
+    opted_out = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "lead_stats_hourly"
+        constraints = [models.UniqueConstraint(fields=["dataset", "hour"], name="lead_stats_hourly_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.hour:%Y-%m-%d %H:00}"
 
 
 class Upload(CreatedModel):

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from clients.models import User
 from leads import events
 from leads.assignment import lead_hot_assign
+from leads.counters import dataset_counters_recount
 from leads.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 from leads.happenings import Happening, lead_happened
 from leads.models import CampaignSettings, Dataset, Lead
@@ -57,19 +58,8 @@ def dataset_create(
 
 
 def dataset_stats_recount(*, dataset_id) -> Dataset:
-    """Recounts a dataset's stats from its leads (repair; the triggers keep them right)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE datasets d SET
-              total_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id),
-              active_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND NOT archived),
-              hot_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND contact_status = 'HOT'),
-              converted_leads = (SELECT count(*) FROM leads WHERE dataset_id = d.id AND contact_status = 'CONVERTED')
-            WHERE d.id = %s
-            """,
-            [dataset_id],
-        )
+    """Recounts a dataset's counters and hourly rollup from its leads (repair; the triggers keep them right)."""
+    dataset_counters_recount(dataset_id)
     return Dataset.objects.get(pk=dataset_id)
 
 

@@ -35,6 +35,17 @@ def suppression_add(*, phone_number: str, source: str, reason: str = "", actor: 
     return suppression
 
 
+def numbers_suppress(*, numbers: list[str], source: str, reason: str = "", actor: User | None = None) -> int:
+    """Suppresses many numbers at once (those already listed keep their row) and removes the leads that
+    have them; returns the leads removed. Bulk form of `suppression_add`."""
+    with transaction.atomic():
+        Suppression.objects.bulk_create(
+            [Suppression(phone_number=n, source=source, reason=reason, created_by=actor) for n in sorted(set(numbers))],
+            ignore_conflicts=True,
+        )
+        return _remove_leads(sorted(set(numbers)), source=source, reason=reason, actor=actor)
+
+
 def suppression_remove(*, phone_number: str) -> int:
     """Lifts a suppression; removed leads stay removed (staff re-open them one by one)."""
     deleted, _ = Suppression.objects.filter(phone_number=phone_number).delete()

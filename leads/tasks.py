@@ -91,3 +91,29 @@ def webhooks_due_client() -> int:
             # The lease runs out and the next beat tries again; one bad row must not hold up the rest.
             log.exception("Webhook delivery %s failed", delivery_id)
     return len(due)
+
+
+@shared_task(ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def bulk_job(
+    job_id: str, action: str, actor_id: str, query_string: str, ids: list[str] | None, assignee_id: str | None = None
+) -> None:
+    """A bulk action too big for a request (leads.bulk): runs it in batches, its progress in Redis."""
+    from leads.bulk import BULK_ACTIONS, bulk_apply, bulk_leads, bulk_progress_set
+
+    actor = User.objects.get(pk=actor_id)
+    params = {"assignee": User.objects.get(pk=assignee_id)} if assignee_id else {}
+    bulk_progress_set(job_id, phase="running")
+    try:
+        changed = bulk_apply(
+            BULK_ACTIONS[action],
+            leads=bulk_leads(actor, query_string=query_string, ids=ids),
+            actor=actor,
+            at=timezone.now(),
+            params=params,
+            progress=lambda done: bulk_progress_set(job_id, done=done),
+        )
+    except Exception as exc:
+        log.exception("Bulk job %s (%s) failed", job_id, action)
+        bulk_progress_set(job_id, phase="failed", error=str(exc)[:300])
+        raise
+    bulk_progress_set(job_id, phase="done", changed=changed)

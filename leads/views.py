@@ -1,17 +1,23 @@
 import functools
+import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clients.models import User
 from clients.params import uuid_param
 from clients.queue import enqueue
-from clients.roles import Action, require
+from clients.roles import Action, can, require
+from leads import bulk
 from leads.exports import export_stream
 from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
 from leads.importing.mapping import upload_mapping
@@ -24,11 +30,21 @@ from leads.importing.receive import upload_mapping_set, upload_start
 from leads.importing.summary import summary_details
 from leads.models import Lead, Suppression, Upload
 from leads.phones import normalise_phone
-from leads.selectors import dataset_for, datasets_visible_to, leads_matching, leads_visible_to, upload_for
+from leads.selectors import dataset_for, datasets_visible_to, upload_for
 from leads.suppressions import opt_out_list_import, suppression_add, suppression_remove
-from leads.tasks import count_upload_rows
+from leads.table import (
+    FLAGS,
+    SORT_CHOICES,
+    SORTS,
+    Total,
+    table_leads,
+    table_page,
+    table_query_parse,
+    table_total,
+)
+from leads.tasks import bulk_job, count_upload_rows
 
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # the suppression list's pages
 
 
 @login_required
@@ -45,27 +61,56 @@ def dataset_detail(request, pk):
 
 
 def _filtered_leads(request):
-    leads = leads_visible_to(request.user).select_related("dataset", "assigned_to")
-    leads = leads_matching(leads, request.GET.get("q", ""))
-    if status := request.GET.get("status"):
-        leads = leads.filter(contact_status=status)
-    if dataset := request.GET.get("dataset"):
-        leads = leads.filter(dataset_id=uuid_param(dataset, name="dataset"))
-    return leads.order_by("-last_message_at", "first_name")
+    """The table's leads for the request's filters and search, in its sort; `id` params narrow them to
+    the rows ticked (an export of the selection)."""
+    query = table_query_parse(request.GET)
+    leads = table_leads(request.user, query).select_related("dataset", "assigned_to")
+    if ids := request.GET.getlist("id"):
+        leads = leads.filter(pk__in=[uuid_param(pk, name="id") for pk in ids[: bulk.INLINE_MAX]])
+    column = SORTS[query.sort.removeprefix("-")].column
+    return leads.order_by(f"-{column}" if query.sort.startswith("-") else column, "id")
+
+
+def _assignees(request):
+    return (
+        User.objects.filter(client_id=request.tenant.id)
+        .exclude(status=User.Status.SUSPENDED)
+        .order_by("first_name", "email")
+    )
 
 
 @login_required
 def lead_list(request):
-    page = Paginator(_filtered_leads(request), PAGE_SIZE).get_page(request.GET.get("page"))
+    """The leads table: filters and search in the URL, keyset pages (`after`), a total from the counters or
+    an estimate, bulk actions on the ticked rows or on all that match."""
+    query = table_query_parse(request.GET)
+    page = table_page(request.user, query)
+    allowed_actions = [a for a in bulk.BULK_ACTIONS.values() if can(request.user, a.requires)]
     context = {
         "page": page,
+        "query": query,
+        "total": _total(request.user, query, page),
         "nav": "leads",
         "statuses": Lead.ContactStatus.choices,
+        "sentiments": Lead.Sentiment.choices,
+        "sorts": SORT_CHOICES,
+        "flags": [(name, label, query.flags.get(name)) for name, (label, _, _) in FLAGS.items()],
         "datasets": datasets_visible_to(request.user).order_by("name"),
-        "query": request.GET.urlencode(),
+        "assignees": _assignees(request) if can(request.user, Action.ASSIGN_LEADS) else [],
+        "bulk_actions": allowed_actions,
+        "can_export": can(request.user, Action.EXPORT_LEADS),
+        "filters": query.params(),
+        "first_page": not query.after,
     }
     template = "leads/leads.html#lead-table" if request.htmx else "leads/leads.html"
     return render(request, template, context)
+
+
+def _total(user, query, page) -> Total:
+    """A first page that is also the last holds every match: its length is the exact total, for free."""
+    if not query.after and page.next_cursor is None:
+        return Total(len(page.leads), exact=True)
+    return table_total(user, query)
 
 
 @login_required
@@ -80,6 +125,96 @@ def lead_export(request):
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_POST
+def lead_bulk(request):
+    """A bulk action: the first POST asks for confirmation with the exact number of leads; the confirmed POST
+    runs it here (up to bulk.INLINE_MAX leads) or as a background job with a progress page."""
+    form = request.POST
+    filters = form.get("filters", "")
+    if "\x00" in filters or len(filters) > 2000:
+        raise BadRequest("The filters of this action are not valid.")
+    filters = table_query_parse(QueryDict(filters)).params()  # checked (400 if bad) and written out again
+    back = f"{reverse('leads')}?{filters}" if filters else reverse("leads")
+    name = form.get("action", "")
+    if name == "export":
+        require(request.user, Action.EXPORT_LEADS)
+        ids = form.getlist("id") if form.get("scope") != "all" else []
+        extra = "&".join(f"id={uuid_param(pk, name='id')}" for pk in ids[: bulk.INLINE_MAX])
+        return redirect(f"{reverse('lead_export')}?{'&'.join(p for p in (filters, extra) if p)}")
+    action = bulk.BULK_ACTIONS.get(name)
+    if action is None:
+        messages.error(request, "Choose what to do with the leads.")
+        return redirect(back)
+    require(request.user, action.requires)
+    scope_all = form.get("scope") == "all"
+    ids = None if scope_all else [str(uuid_param(pk, name="id")) for pk in form.getlist("id")]
+    if ids is not None and not ids:
+        messages.error(request, "Tick the leads to act on, or choose all the leads that match.")
+        return redirect(back)
+    if ids is not None and len(ids) > bulk.INLINE_MAX:
+        raise BadRequest(f"At most {bulk.INLINE_MAX} leads can be ticked; choose all that match instead.")
+    assignee = None
+    if action.needs_assignee and (assignee_id := form.get("assignee", "")):
+        assignee = _assignees(request).filter(pk=uuid_param(assignee_id, name="assignee")).first()
+        if assignee is None:
+            messages.error(request, "Leads can only be assigned to active users of this client.")
+            return redirect(back)
+    leads = bulk.bulk_leads(request.user, query_string=filters, ids=ids)
+    count = leads.count()
+    if form.get("confirm") != "1":
+        context = {
+            "action": action,
+            "count": count,
+            "assignee": assignee,
+            "filters": filters,
+            "ids": ids or [],
+            "scope_all": scope_all,
+            "back": back,
+            "nav": "leads",
+        }
+        return render(request, "leads/bulk_confirm.html", context)
+    if count <= bulk.INLINE_MAX:
+        changed = bulk.bulk_apply(
+            action, leads=leads, actor=request.user, at=timezone.now(), params=_bulk_params(action, assignee)
+        )
+        messages.success(request, f"{action.label}: done for {changed:,} of {count:,} lead{pluralize(count)}.")
+        return redirect(back)
+    job_id = bulk.bulk_job_new()
+    bulk.bulk_progress_set(job_id, phase="queued", done=0, total=count, action=action.label, back=back)
+    queued = enqueue(
+        bulk_job,
+        job_id,
+        action.name,
+        str(request.user.pk),
+        filters,
+        ids,
+        str(assignee.pk) if assignee else None,
+        after_commit=False,
+    )
+    if not queued:
+        messages.error(request, "The background worker is unavailable, so nothing has changed. Try again.")
+        return redirect(back)
+    return redirect("lead_bulk_job", job_id=job_id)
+
+
+def _bulk_params(action, assignee) -> dict:
+    return {"assignee": assignee} if action.needs_assignee else {}
+
+
+@login_required
+def lead_bulk_job(request, job_id):
+    """A background bulk action's progress (polled by HTMX)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+        raise Http404
+    progress = bulk.bulk_progress_get(job_id)
+    if progress is None:
+        raise Http404
+    context = {"progress": progress, "percent": _percent(progress), "job_id": job_id, "nav": "leads"}
+    template = "leads/bulk_job.html#bulk-status" if request.htmx else "leads/bulk_job.html"
+    return render(request, template, context)
 
 
 # --- The upload wizard: file → mapping → preview → import (Celery) → result -------------

@@ -16,3 +16,14 @@ def messages_cancel_for_number(*, phone_number: str, reason: str, at: datetime) 
         .exclude(message_type=Message.Type.OPT_OUT_CONFIRMATION)
         .update(status=Message.Status.CANCELLED, error_message=reason, next_attempt_at=None, due_at=None, updated_at=at)
     )
+
+
+def messages_cancel_for_numbers(*, phone_numbers: list[str], reason: str, at: datetime) -> int:
+    """As `messages_cancel_for_number`, for many numbers in one statement (bulk removal)."""
+    return (
+        Message.objects.filter(
+            to_number__in=phone_numbers, direction=Message.Direction.OUTBOUND, status__in=CANCELLABLE
+        )
+        .exclude(message_type=Message.Type.OPT_OUT_CONFIRMATION)
+        .update(status=Message.Status.CANCELLED, error_message=reason, next_attempt_at=None, due_at=None, updated_at=at)
+    )

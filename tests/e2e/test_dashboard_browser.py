@@ -48,7 +48,7 @@ def test_it_signs_in_and_filters_leads_with_htmx(live_url, page, greenstar_like)
     base = live_url("alpha")
     _sign_in(page, base, "owner@alpha.example")
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-    expect(page.get_by_text("Solar 2024")).to_be_visible()
+    expect(page.get_by_role("link", name="Solar 2024")).to_be_visible()
 
     page.get_by_role("link", name="Leads").click()
     expect(page.get_by_text("2 leads")).to_be_visible()

@@ -128,10 +128,18 @@ def _row_version(dataset: Dataset) -> str:
 
 def test_it_does_not_write_the_dataset_row_for_uncounted_changes(alpha):
     dataset = dataset_create(name="Hot spot")
-    lead = Lead.objects.create(dataset=dataset, first_name="Ann", phone_number=_phone())
+    lead = Lead.objects.create(
+        dataset=dataset,
+        first_name="Ann",
+        phone_number=_phone(),
+        m1_sent_at="2026-11-25T10:00Z",
+        contact_status="CONTACTED_1",
+        next_step="M2",
+    )
     before = _row_version(dataset)
 
-    Lead.objects.filter(pk=lead.pk).update(notes="x", m1_sent_at="2026-11-25T10:00Z", contact_status="CONTACTED_1")
+    # M2 and M3 go out without writing the dataset row (M1 counts: "contacted").
+    Lead.objects.filter(pk=lead.pk).update(notes="x", m2_sent_at="2026-11-27T10:00Z", contact_status="CONTACTED_2")
     lead.refresh_from_db()
     lead.save()
 
