@@ -5,10 +5,12 @@ every write through the same service the pages call.
 """
 
 import json
+import re
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
+from django.http import FileResponse, QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -24,19 +26,23 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from clients.api_base import (
     IDEMPOTENCY_PARAMETER,
+    ErrorSerializer,
     Key,
     UuidLookup,
     bool_param,
-    choice_param,
     error_response,
     idempotent,
 )
+from clients.models import User
 from clients.params import uuid_param
+from clients.queue import enqueue
 from clients.roles import Action, can
 from clients.storage import bucket_storage
+from leads import bulk, table
 from leads.forms import UploadForm
 from leads.importing.mapping import upload_mapping, validate_mapping
 from leads.importing.progress import progress_get
@@ -44,9 +50,10 @@ from leads.importing.queueing import upload_import_queue
 from leads.importing.receive import upload_mapping_set, upload_start
 from leads.models import Dataset, Lead, Suppression, Upload
 from leads.phones import normalise_phone
-from leads.selectors import datasets_visible_to, leads_matching, leads_visible_to, upload_for
+from leads.selectors import datasets_visible_to, leads_visible_to, upload_for
 from leads.services import lead_status_change
 from leads.suppressions import suppression_add, suppression_remove
+from leads.tasks import bulk_job
 
 UUID_EXAMPLE = "0e7d8c52-47a1-4c1a-a8a4-5e8b0f7f6d21"
 DATASET_ID = "7c1f3b8e-2a4d-4e6f-8b9a-0c1d2e3f4a5b"
@@ -161,6 +168,47 @@ class LeadStatusSerializer(serializers.Serializer):
     contact_status = serializers.ChoiceField(choices=Lead.ContactStatus.choices)
 
 
+BULK_FILTER_NAMES = {"dataset", "status", "sentiment", "assigned", "q", *table.FLAGS}
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[(a.name, a.label) for a in bulk.BULK_ACTIONS.values()])
+    ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        allow_null=True,
+        max_length=bulk.INLINE_MAX,
+        help_text=f"The ticked leads (at most {bulk.INLINE_MAX}); leave out for every lead matching `filters`.",
+    )
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="The leads table's filters, as for GET /api/leads/ (dataset, status, q, archived…).",
+    )
+    assignee = serializers.UUIDField(required=False, allow_null=True, help_text="For `assign`: empty unassigns.")
+
+
+class BulkDoneSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    count = serializers.IntegerField(help_text="Leads the action covered.")
+    changed = serializers.IntegerField(help_text="Leads it changed.")
+
+
+class BulkJobSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    count = serializers.IntegerField()
+    job_id = serializers.CharField()
+    status_url = serializers.URLField()
+
+
+class BulkProgressSerializer(serializers.Serializer):
+    phase = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    changed = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+
 LEAD_EXAMPLE = {
     "id": UUID_EXAMPLE,
     "dataset": DATASET_ID,
@@ -193,36 +241,45 @@ LEAD_EXAMPLE = {
     "updated_at": "2026-11-02T10:30:00Z",
 }
 
-# ?sort=: the column and its keyset (created_at and first_name never NULL; last_message_at may be).
-LEAD_SORTS = {
-    "created_at": [Key("created_at")],
-    "-created_at": [Key("created_at", descending=True)],
-    "updated_at": [Key("updated_at")],
-    "-updated_at": [Key("updated_at", descending=True)],
-    "last_message_at": [Key("last_message_at", nullable=True)],
-    "-last_message_at": [Key("last_message_at", descending=True, nullable=True)],
-    "first_name": [Key("first_name")],
-    "-first_name": [Key("first_name", descending=True)],
-}
 LEAD_FILTERS = [
-    OpenApiParameter("q", str, description="Name, phone, postcode or e-mail contains this (the search box's rule)."),
+    OpenApiParameter("q", str, description="A number in any form, an e-mail, or words that start names."),
     OpenApiParameter("dataset", OpenApiTypes.UUID, description="Only this dataset's leads."),
     OpenApiParameter("status", str, enum=Lead.ContactStatus.values, description="contact_status"),
-    OpenApiParameter("sentiment", str, enum=Lead.Sentiment.values, description="lead_sentiment"),
-    OpenApiParameter("archived", bool),
-    OpenApiParameter("manual_mode", bool),
-    OpenApiParameter("call_booked", bool),
-    OpenApiParameter("replied", bool, description="true: leads that replied; false: leads that did not."),
-    OpenApiParameter("assigned_to", OpenApiTypes.UUID, description="Only leads assigned to this user."),
-    OpenApiParameter("sort", str, enum=list(LEAD_SORTS), description="Default -created_at; ties broken by id."),
+    OpenApiParameter("sentiment", str, enum=[*Lead.Sentiment.values, table.NO_SENTIMENT], description="lead_sentiment"),
+    OpenApiParameter("assigned", str, description="`me`, `none` or a user's id."),
+    *(
+        OpenApiParameter(name, str, enum=["yes", "no"], description=label)
+        for name, (label, _, _) in table.FLAGS.items()
+    ),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[f"{prefix}{name}" for name in table.SORTS for prefix in ("-", "")],
+        description=f"Default {table.DEFAULT_SORT}; ties broken by id; empty values last.",
+    ),
 ]
+
+
+def _table_query(request) -> table.TableQuery:
+    """The dashboard table's parameters (leads.table), with the API's `cursor` for the table's `after`."""
+    params = request.query_params.copy()
+    if "cursor" in params:
+        params["after"] = params.pop("cursor")[-1]
+    return table.table_query_parse(params)
 
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Leads you can see, filtered and sorted",
+        summary="Leads you can see: the leads table's filters, search and sorts, in keyset pages",
         parameters=LEAD_FILTERS,
-        examples=[OpenApiExample("A hot lead", value=LEAD_EXAMPLE, response_only=True)],
+        responses=LeadSerializer,
+        examples=[
+            OpenApiExample(
+                "A page",
+                value={"next": "https://acme.example.com/api/leads/?cursor=WyIyMDI2…", "results": [LEAD_EXAMPLE]},
+                response_only=True,
+            )
+        ],
     ),
     retrieve=extend_schema(
         summary="One lead", examples=[OpenApiExample("A hot lead", value=LEAD_EXAMPLE, response_only=True)]
@@ -241,32 +298,18 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
 
     queryset = Lead.objects.none()  # names the model for the schema; get_queryset applies access
     serializer_class = LeadSerializer
-    http_method_names = ["get", "patch", "head", "options"]
-
-    def keyset(self, request) -> list[Key]:
-        return LEAD_SORTS[choice_param(request, "sort", LEAD_SORTS) or "-created_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        leads = leads_visible_to(self.request.user)
-        if self.action != "list":
-            return leads
-        params = self.request.query_params
-        leads = leads_matching(leads, params.get("q", ""))
-        if dataset := params.get("dataset"):
-            leads = leads.filter(dataset_id=uuid_param(dataset, name="dataset"))
-        if assignee := params.get("assigned_to"):
-            leads = leads.filter(assigned_to_id=uuid_param(assignee, name="assigned_to"))
-        if value := choice_param(self.request, "status", Lead.ContactStatus.values):
-            leads = leads.filter(contact_status=value)
-        if value := choice_param(self.request, "sentiment", Lead.Sentiment.values):
-            leads = leads.filter(lead_sentiment=value)
-        for flag in ("archived", "manual_mode", "call_booked"):
-            if (value := bool_param(self.request, flag)) is not None:
-                leads = leads.filter(**{flag: value})
-        if (replied := bool_param(self.request, "replied")) is not None:
-            leads = leads.filter(reply_received_at__isnull=not replied)
-        self.keyset(self.request)  # an unknown sort is refused before any query
-        return leads
+        return leads_visible_to(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        query = _table_query(request)
+        rows, cursor = table.table_rows(table.table_leads(request.user, query), query)
+        next_url = None
+        if cursor:
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", cursor)
+        return Response({"next": next_url, "results": LeadSerializer(rows, many=True).data})
 
     def partial_update(self, request, *args, **kwargs):
         if not can(request.user, Action.CHANGE_LEAD_STATUS):
@@ -281,6 +324,116 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
         return Response(LeadSerializer(lead).data)
+
+    @extend_schema(
+        summary="A bulk action on leads: ticked ids, or every lead matching the table's filters",
+        description=(
+            f"Up to {bulk.INLINE_MAX} leads are changed in the request (200); more are changed by a background "
+            "job (202) whose progress is at `status_url`. The same actions, role rules and services as the "
+            "leads table's bulk bar."
+        ),
+        request=BulkRequestSerializer,
+        responses={200: BulkDoneSerializer, 202: BulkJobSerializer, 503: ErrorSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample(
+                "Archive the cold leads of a dataset",
+                value={"action": "archive", "filters": {"dataset": DATASET_ID, "status": "COLD"}},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Assign ticked leads",
+                value={"action": "assign", "ids": [UUID_EXAMPLE], "assignee": "5b0c1c1e-8a39-4f5b-9f53-2f1d3f2b9b10"},
+                request_only=True,
+            ),
+            OpenApiExample("Done", value={"action": "archive", "count": 12, "changed": 12}, response_only=True),
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        return idempotent(request, lambda: self._bulk(request))
+
+    def _bulk(self, request) -> Response:
+        body = BulkRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        chosen = bulk.BULK_ACTIONS[data["action"]]
+        if not can(request.user, chosen.requires):
+            raise PermissionDenied("Your role does not allow this action.")
+        filters = {k: str(v) for k, v in (data.get("filters") or {}).items()}
+        unknown = sorted(set(filters) - BULK_FILTER_NAMES)
+        if unknown:
+            raise ValidationError({"filters": [f"Not a filter of the leads table: {', '.join(unknown)}."]})
+        query_string = table.table_query_parse(QueryDict(urlencode(filters))).params()
+        ids = [str(pk) for pk in data["ids"]] if data.get("ids") is not None else None
+        if ids is not None and not ids:
+            raise ValidationError({"ids": ["Give the ids of the leads, or leave ids out for all that match."]})
+        assignee = None
+        if chosen.needs_assignee and data.get("assignee"):
+            assignee = (
+                User.objects.filter(client_id=request.tenant.id, pk=data["assignee"])
+                .exclude(status=User.Status.SUSPENDED)
+                .first()
+            )
+            if assignee is None:
+                raise ValidationError({"assignee": ["Leads can only be assigned to active users of this client."]})
+        params = {"assignee": assignee} if chosen.needs_assignee else {}
+        leads = bulk.bulk_leads(request.user, query_string=query_string, ids=ids)
+        count = leads.count()
+        if count <= bulk.INLINE_MAX:
+            changed = bulk.bulk_apply(chosen, leads=leads, actor=request.user, at=timezone.now(), params=params)
+            return Response({"action": chosen.name, "count": count, "changed": changed})
+        job_id = bulk.bulk_job_new()
+        bulk.bulk_progress_set(job_id, phase="queued", done=0, total=count, action=chosen.label)
+        queued = enqueue(
+            bulk_job,
+            job_id,
+            chosen.name,
+            str(request.user.pk),
+            query_string,
+            ids,
+            str(assignee.pk) if assignee else None,
+            after_commit=False,
+        )
+        if not queued:
+            return error_response(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "worker_unavailable",
+                "The background worker is unavailable, so nothing has changed. Try again.",
+                headers={"Retry-After": "30"},
+            )
+        url = request.build_absolute_uri(f"/api/leads/bulk/{job_id}/")
+        return Response(
+            {"action": chosen.name, "count": count, "job_id": job_id, "status_url": url},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        summary="A background bulk action's progress",
+        responses=BulkProgressSerializer,
+        parameters=[OpenApiParameter("job_id", str, OpenApiParameter.PATH, pattern="^[0-9a-f]{32}$")],
+        examples=[
+            OpenApiExample(
+                "Running", value={"phase": "running", "done": 4000, "total": 12000, "changed": None, "error": None}
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], url_path=r"bulk/(?P<job_id>[^/.]+)")
+    def bulk_status(self, request, job_id=None):
+        if not re.fullmatch(r"[0-9a-f]{32}", job_id or ""):
+            raise ValidationError({"job_id": ["A job id is 32 hexadecimal characters, as `bulk` answered."]})
+        progress = bulk.bulk_progress_get(job_id)
+        if progress is None:
+            raise NotFound("No such bulk job (its progress is kept for a day).")
+        return Response(
+            {
+                "phase": progress.get("phase", "queued"),
+                "done": progress.get("done", 0),
+                "total": progress.get("total", 0),
+                "changed": progress.get("changed"),
+                "error": progress.get("error"),
+            }
+        )
 
 
 # --- Suppressions ------------------------------------------------------------------------------------

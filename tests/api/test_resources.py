@@ -216,3 +216,42 @@ def test_the_settings_page_lists_only_what_the_user_may_see(world, owner, rep, c
     client.post("/settings/api-tokens/", {"revoke": str(owners.pk)}, HTTP_HOST="alpha.localhost")
     assert ApiToken.objects.get(pk=owners.pk).revoked_at is None
     assert client.post("/settings/api-tokens/", {"name": ""}, HTTP_HOST="alpha.localhost").status_code == 400
+
+
+def test_bulk_actions_cover_ticked_ids_or_every_lead_matching_the_filters(world, owner, as_owner, as_rep):
+    north = str(world.north.pk)
+    archived = as_owner.post("/api/leads/bulk/", {"action": "archive", "filters": {"dataset": north}})
+    assert archived.json() == {"action": "archive", "count": 3, "changed": 3}
+    assert Lead.objects.filter(dataset=world.north, archived=True).count() == 3
+    assert not Lead.objects.get(pk=world.south_lead.pk).archived
+
+    ticked = as_owner.post(
+        "/api/leads/bulk/", {"action": "assign", "ids": [str(world.south_lead.pk)], "assignee": str(owner.pk)}
+    )
+    assert ticked.status_code == 200 and ticked.json()["changed"] == 1
+    assert Lead.objects.get(pk=world.south_lead.pk).assigned_to_id == owner.pk
+
+    # The rep may set manual mode (lead work) but not archive, and her filters never reach the South dataset.
+    assert as_rep.post("/api/leads/bulk/", {"action": "archive"}).status_code == 403
+    mine = as_rep.post("/api/leads/bulk/", {"action": "manual_on", "ids": [str(world.south_lead.pk)]})
+    assert mine.json()["count"] == 0
+    bad = [
+        as_owner.post("/api/leads/bulk/", {"action": "explode"}),
+        as_owner.post("/api/leads/bulk/", {"action": "archive", "filters": {"colour": "red"}}),
+        as_owner.post("/api/leads/bulk/", {"action": "archive", "filters": {"status": "SHOUTING"}}),
+        as_owner.post("/api/leads/bulk/", {"action": "archive", "ids": []}),
+        as_owner.post("/api/leads/bulk/", {"action": "assign", "ids": [north], "assignee": north}),
+    ]
+    assert [r.status_code for r in bad] == [400] * 5
+    assert as_owner.get("/api/leads/bulk/nothex/").status_code == 400
+    assert as_owner.get(f"/api/leads/bulk/{'0' * 32}/").status_code == 404
+
+
+def test_a_big_bulk_action_becomes_a_job_with_progress(world, as_owner, monkeypatch):
+    from leads import bulk
+
+    monkeypatch.setattr(bulk, "INLINE_MAX", 2)
+    queued = as_owner.post("/api/leads/bulk/", {"action": "manual_on"})
+    assert queued.status_code == 202
+    status = as_owner.get(queued.json()["status_url"]).json()
+    assert (status["phase"], status["total"]) == ("queued", Lead.objects.count())
