@@ -7,6 +7,7 @@ Set once in REST_FRAMEWORK (dbr/settings.py), so every app's viewsets get them w
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
+from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -29,6 +31,8 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from clients.models import ApiIdempotencyKey, ApiToken
+
+log = logging.getLogger(__name__)
 
 # --- Errors ------------------------------------------------------------------------------------------
 
@@ -315,7 +319,12 @@ class TokenRateThrottle(SimpleRateThrottle):
         # The rate may change under test (settings), so it is read at each request, not once at import.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except RedisError:
+            # Redis only counts: when it is down the API keeps answering, unthrottled, rather than failing.
+            log.warning("API throttle: Redis unavailable, request let through")
+            return True
 
 
 # --- Idempotency ------------------------------------------------------------------------------------

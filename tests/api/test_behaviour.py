@@ -158,3 +158,15 @@ def test_a_refused_send_frees_its_key(world, as_owner):
     assert as_owner.post("/api/messages/", body, HTTP_IDEMPOTENCY_KEY="fix-me").status_code == 400
     body["text"] = "Now with words"
     assert as_owner.post("/api/messages/", body, HTTP_IDEMPOTENCY_KEY="fix-me").status_code == 201
+
+
+def test_the_api_keeps_answering_when_redis_is_down(world, as_owner, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from clients.api_base import TokenRateThrottle
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(TokenRateThrottle.cache, "get", down)
+    assert as_owner.get("/api/datasets/").status_code == 200
