@@ -1,7 +1,7 @@
 """The API's own resources of the `clients` app: notifications and API tokens (docs/api.md)."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -34,6 +34,7 @@ NOTIFICATION_EXAMPLE = {
 @extend_schema_view(
     list=extend_schema(
         summary="Your notifications, newest first",
+        parameters=[OpenApiParameter("unread", bool, description="true: only those not read yet.")],
         examples=[OpenApiExample("A hot lead", value=NOTIFICATION_EXAMPLE, response_only=True)],
     ),
     retrieve=extend_schema(
@@ -107,6 +108,7 @@ TOKEN_EXAMPLE = {
 @extend_schema_view(
     list=extend_schema(
         summary="API tokens: your own; an admin sees every token of the client",
+        parameters=[OpenApiParameter("revoked", bool, description="true: include revoked tokens.")],
         examples=[OpenApiExample("One token", value=TOKEN_EXAMPLE, response_only=True)],
     ),
     retrieve=extend_schema(
