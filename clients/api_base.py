@@ -453,9 +453,9 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
+# Viewset mixin: a malformed id in the path is the caller's mistake (400), never a 404 or a 500.
+# (A comment, not a docstring: drf-spectacular would show a docstring as every such viewset's description.)
 class UuidLookup:
-    """Viewset mixin: a malformed id in the path is the caller's mistake (400), never a 404 or a 500."""
-
     def get_object(self):
         from clients.params import uuid_param
 

@@ -29,8 +29,21 @@ def build_router() -> DefaultRouter:
 router = build_router()
 
 
+# The two UIs load only our own files (the sidecar's, and the schema): anything else they would
+# fetch (Redoc's logo on redoc.ly) is blocked by the browser.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
+
+
 class _SignInFirst:
     """A browser that is not signed in is sent to the sign-in page rather than shown a JSON error."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_CSP
+        return response
 
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and not (

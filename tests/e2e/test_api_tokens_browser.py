@@ -50,3 +50,21 @@ def test_a_token_is_made_shown_once_and_revoked(live_url, page, owner_alpha, wid
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_text("Token “HubSpot sync” revoked")).to_be_visible()
     assert _api_status(key) == 401
+
+
+def test_swagger_ui_and_redoc_render_from_our_own_static_files(live_url, page, owner_alpha):
+    fetched = []
+    page.on("response", lambda response: fetched.append(response.url))
+    base = live_url("alpha")
+    _sign_in(page, base, "owner@alpha.example")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.goto(f"{base}/api/docs/")
+    expect(page.get_by_text("DBR API").first).to_be_visible(timeout=20000)
+    expect(page.get_by_text("/api/leads/").first).to_be_visible()
+    page.screenshot(path=f"{SHOTS}-swagger.png")
+    page.goto(f"{base}/api/redoc/")
+    expect(page.get_by_text("DBR API").first).to_be_visible(timeout=20000)
+    page.screenshot(path=f"{SHOTS}-redoc.png")
+    # What was fetched (a response came back): only our own host; Redoc's logo on redoc.ly is blocked (CSP).
+    elsewhere = [url for url in fetched if not url.startswith((base, "blob:", "data:"))]
+    assert fetched and not elsewhere, elsewhere
