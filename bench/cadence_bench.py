@@ -1,6 +1,6 @@
 """bench/cadence: the tick's cost against list size, send throughput through Celery workers, rate limits held.
 
-    bench/cadence [--quick] [--keep]
+    bench/cadence [--quick] [--keep] [--delay-ms 200] [--threads 8] [--concurrency 4] [--only send]
 
 On its own database (dbr_bench_cadence), Redis db 9 (the bench's broker, flushed) and a fake Twilio server in
 this process, reached through the real Twilio SDK. Writes bench/results/cadence.md.
@@ -47,6 +47,7 @@ GOAL_TICK_RATIO = 1.3
 SEND_MESSAGES, QUICK_SEND_MESSAGES = 3_000, 500
 WORKER_CONCURRENCY = 4
 GOAL_SEND_RATE = 100.0
+DELAY_MS = 200.0  # the fake Twilio's answer delay by default: the goal holds with a real provider's latency
 RATE_LIMIT = 60  # messages_per_minute; per hour and per day null
 RATE_RUN_SECONDS, QUICK_RATE_RUN_SECONDS = 180, 65
 RATE_LEADS = 1_000
@@ -424,16 +425,18 @@ class SendRun:
     statuses: dict[str, int]
     cpu: str
     concurrency: int
+    threads: int = 1
+    delay_ms: float = 0.0
 
 
 def bench_send(fake: TimedFakeTwilio, count: int, zone: str, workdir: Path, concurrency: int) -> SendRun:
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from campaigns.cadence import tick
     from campaigns.models import Message
-    from campaigns.tasks import send_message
-    from clients.queue import enqueue
+    from campaigns.tasks import sends_queue
 
     sender = "+447400000002"
     at = timezone.now()
@@ -443,10 +446,12 @@ def bench_send(fake: TimedFakeTwilio, count: int, zone: str, workdir: Path, conc
     result = tick(at=at)
     if len(result.queued) != count:
         raise RuntimeError(f"the tick queued {len(result.queued)} messages, expected {count}")
-    log(f"send: {count:,} pending messages; queueing their send tasks on {QUEUE} ({REDIS_URL})")
-    for message_id in result.queued:
-        enqueue(send_message, str(message_id), after_commit=False)
-    log(f"send: starting a Celery worker (prefork, concurrency {concurrency}) on the fake Twilio")
+    log(f"send: {count:,} pending messages; queueing their send tasks on {QUEUE} ({REDIS_URL}) as the tick does")
+    sends_queue(result.queued)  # batches of DBR_SEND_BATCH, each sent on DBR_SEND_THREADS threads
+    log(
+        f"send: starting a Celery worker (prefork, concurrency {concurrency}, {settings.DBR_SEND_THREADS} send "
+        f"threads each) on the fake Twilio answering in {fake.answer_delay * 1000:.0f} ms"
+    )
     sessions_before = _sessions()
     started = time.time()
     worker = worker_start(fake, concurrency, workdir / "celery-worker.log")
@@ -477,8 +482,9 @@ def bench_send(fake: TimedFakeTwilio, count: int, zone: str, workdir: Path, conc
     shares += f"; {_sessions() - sessions_before:,} PostgreSQL sessions opened by the worker"
     log(f"  {len(arrived):,} sends in {span:.1f} s = {rate:.0f} msg/s; {shares}")
     return SendRun(
-        len(arrived), rate, span, (arrived[0] - started) if arrived else 0.0, check, statuses, shares, concurrency
-    )
+        len(arrived), rate, span, (arrived[0] - started) if arrived else 0.0, check, statuses, shares, concurrency,
+        settings.DBR_SEND_THREADS, fake.answer_delay * 1000,
+    )  # fmt: skip
 
 
 def _sessions() -> int:
@@ -516,12 +522,13 @@ def send_results(run: SendRun) -> list[Result]:
     verdict = "PASS" if run.rate >= GOAL_SEND_RATE else "FAIL"
     return [
         Result(
-            f"send {run.messages:,} messages: Celery → Twilio SDK → fake Twilio",
+            f"send {run.messages:,} messages: Celery → Twilio SDK → fake Twilio answering in {run.delay_ms:.0f} ms",
             run.messages,
             [run.span],
-            f"{run.rate:.0f} msg/s from first to last send (goal ≥ {GOAL_SEND_RATE:.0f}: {verdict}); 1 worker, "
-            f"prefork ×{run.concurrency}, tasks queued before it started (first send {run.startup:.1f} s after "
-            f"launch); each exactly once and recorded with its SID: {run.check}; statuses "
+            f"{run.rate:.0f} msg/s from first to last send (goal ≥ {GOAL_SEND_RATE:.0f} with a 200 ms answer: "
+            f"{verdict}); 1 worker, prefork ×{run.concurrency} × {run.threads} send threads, batched tasks queued "
+            f"before it started (first send {run.startup:.1f} s after launch); "
+            f"each exactly once and recorded with its SID: {run.check}; statuses "
             + ", ".join(f"{status} {n:,}" for status, n in run.statuses.items())
             + f"; {run.cpu}",
         )
@@ -687,6 +694,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--concurrency", type=int, default=WORKER_CONCURRENCY, help="the send worker's prefork processes"
     )
     parser.add_argument("--only", help="comma-separated parts to run: tick, send, rate (default: all)")
+    parser.add_argument(
+        "--delay-ms", type=float, default=DELAY_MS, help="how long the fake Twilio takes to answer each request"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="send threads per worker process (DBR_SEND_THREADS)")
     return parser.parse_args(argv)
 
 
@@ -695,6 +706,9 @@ def main(argv: list[str]) -> int:
     load_at_start = os.getloadavg()[0]
     zone = daytime_zone(datetime.now(UTC))
     fake = TimedFakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN).start()
+    fake.answer_delay = args.delay_ms / 1000  # a real provider's latency: Twilio answers in ~100–300 ms
+    if args.threads is not None:
+        os.environ["DBR_SEND_THREADS"] = str(args.threads)  # read by this process's settings and the worker's
     for name, value in worker_env(fake).items():
         os.environ[name] = value  # the same settings for this process as for the workers
     workdir = Path(tempfile.mkdtemp(prefix="dbr-bench-cadence-"))  # the worker's log

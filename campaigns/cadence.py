@@ -5,6 +5,8 @@ The tick holds a per-client advisory lock, so two ticks at once never queue twic
 unique (lead, message_type) outbox constraint is the second guard).
 """
 
+import heapq
+import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -356,14 +358,44 @@ class CadenceRun:
     reconciled: Counter = field(default_factory=Counter)  # reconciliation outcome → how many
 
 
-def cadence_run_in_process(*, at: datetime, send: bool = True) -> CadenceRun:
-    """One tick, then (unless `send` is off) its sends and reconciliations in this process, without Celery:
-    for the run_cadence command and the tests."""
+PUT_OFF_AGAIN = 3  # in one run, a text put off by the window or the limits is tried again at most this often
+
+
+def cadence_run_in_process(*, at: datetime, send: bool = True, real_time: bool = False) -> CadenceRun:
+    """One tick, then (unless `send` is off) its reconciliations and sends in this process, without Celery:
+    for the run_cadence command and the tests.
+
+    Unknown texts are looked up first, so one found absent is sent again in the same run. Then every text
+    the tick planned before its horizon (the next tick) is sent at its planned slot, in slot order, with
+    the clock injected at that slot: a per-minute limit spaces them out, it never leaves them unsent.
+    With `real_time` (no injected clock) it also waits for each slot, so the provider sees the planned pace.
+    """
+    started = time.monotonic()
     run = CadenceRun(tick=tick(at=at))
     if run.tick.locked_out or not send:
         return run
-    for message_id in run.tick.to_send(at):
-        run.sent[message_send(message_id=message_id, at=at).word] += 1
     for message_id in run.tick.reconcile:
         run.reconciled[message_reconcile(message_id=message_id, at=at)] += 1
+    horizon = at + tick_every()
+    absent = [pk for pk in run.tick.reconcile if _pending_due(pk, at)]
+    planned = [
+        (run.tick.not_before.get(pk, at), n, pk) for n, pk in enumerate([*run.tick.queued, *run.tick.resend, *absent])
+    ]
+    planned = [entry for entry in planned if entry[0] < horizon]
+    heapq.heapify(planned)
+    tries = Counter()
+    while planned:
+        slot, n, message_id = heapq.heappop(planned)
+        if real_time:
+            time.sleep(max(0.0, (slot - at).total_seconds() - (time.monotonic() - started)))
+        outcome = message_send(message_id=message_id, at=max(slot, at))
+        run.sent[outcome.word] += 1
+        tries[message_id] += 1
+        later = outcome.retry_at
+        if later and later < horizon and tries[message_id] < PUT_OFF_AGAIN:
+            heapq.heappush(planned, (later, n, message_id))
     return run
+
+
+def _pending_due(message_id, at: datetime) -> bool:
+    return Message.objects.filter(pk=message_id, status=Message.Status.PENDING, next_attempt_at__lte=at).exists()

@@ -32,12 +32,17 @@ class Conversation(TimestampedModel):
     # Sophie handed the lead to a person: she stays silent for it until staff clear this in the inbox.
     handoff_at = models.DateTimeField(null=True, blank=True)
     handoff_reason = models.TextField(blank=True, default="")
+    # A prompt trial this conversation takes part in (sophie.PromptTrial's id: campaigns may not point into
+    # sophie, so a plain id) and its arm, stored once so a lead never switches arm (docs/prompts.md).
+    trial_id = models.UUIDField(null=True, blank=True)
+    trial_arm = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         db_table = "conversations"
         indexes = [
             models.Index(fields=["needs_review"], name="idx_conversations_needs_review"),
             models.Index(fields=["last_message_at"], name="idx_conversations_last_msg_at"),
+            models.Index(fields=["trial_id"], name="idx_conversations_trial", condition=Q(trial_id__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -247,3 +252,22 @@ class InboundSms(CreatedModel):
 
     def __str__(self) -> str:
         return f"{self.from_number} {self.message_sid}"
+
+
+class SendingHealth(models.Model):
+    """A dataset's current run of transient provider failures (docs/outbox.md, "Provider outages").
+
+    Every send attempt that fails without a definite answer (429, 5xx, a refused or broken connection)
+    adds one; any accepted send clears it. Five in a row pause the dataset's campaign with the reason.
+    """
+
+    dataset = models.OneToOneField(Dataset, primary_key=True, on_delete=models.CASCADE, related_name="sending_health")
+    failures = models.IntegerField(default=0, help_text="Transient send failures in a row.")
+    failing_since = models.DateTimeField(null=True, blank=True, help_text="The first failure of the run.")
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "sending_health"
+
+    def __str__(self) -> str:
+        return f"{self.failures} failures in a row for dataset {self.dataset_id}"

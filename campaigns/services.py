@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 
 from campaigns import content
-from campaigns.models import Message
+from campaigns.models import Message, SendingHealth
 from campaigns.numbers import sending_number, sending_number_problem
 from campaigns.schedule import window_from_settings
 from clients.access import current_client
@@ -135,8 +135,10 @@ def campaign_resume(*, dataset: Dataset, at: datetime, actor: User | None = None
     dataset.campaign_paused_reason = ""
     dataset.save(update_fields=["campaign_status", "campaign_paused_reason", "updated_at"])
     eligible_leads(dataset).filter(next_step__isnull=True).update(next_step=Lead.Step.M1, due_at=at)
-    # Texts queued before the pause: the next tick sends them (the claim checks window and limits).
-    Message.objects.filter(lead__dataset=dataset, status="pending", next_attempt_at=None).update(next_attempt_at=at)
+    # Every text queued before the pause, held or backing off after an outage, is due now: the next tick
+    # sends them (the claim checks window and limits). An outage's run of failures starts again from zero.
+    Message.objects.filter(lead__dataset=dataset, status="pending").update(next_attempt_at=at)
+    SendingHealth.objects.filter(dataset=dataset).update(failures=0, failing_since=None, last_error="")
     _refresh_client_flag(_client())
     return dataset
 

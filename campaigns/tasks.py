@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -12,7 +13,7 @@ from campaigns.cadence import tick
 from campaigns.inbound import SWEEP_AFTER, inbound_process, inbound_process_pending, inbound_unprocessed_exists
 from campaigns.outbox.queue import outbox_due_exists
 from campaigns.outbox.reconcile import message_reconcile
-from campaigns.outbox.send import message_send
+from campaigns.outbox.send import message_send, messages_send
 from campaigns.transports.simulator import post_status_callback  # noqa: F401 (so every worker knows it)
 from clients.models import Client
 from clients.queue import enqueue, in_each_ready_client
@@ -48,10 +49,25 @@ def tick_client() -> None:
         )
         raise
     Client.objects.filter(pk=client.pk).update(cadence_ran_at=at, cadence_error="")
+    now, later = [], []
     for message_id in [*result.queued, *result.resend]:
-        _send_at(message_id, result.not_before.get(message_id))
+        (later if result.not_before.get(message_id, at) > at else now).append(message_id)
+    sends_queue(now)
+    for message_id in later:
+        _send_at(message_id, result.not_before[message_id])
     for message_id in result.reconcile:
         enqueue(reconcile_message, str(message_id), after_commit=False)
+
+
+def sends_queue(message_ids: list) -> None:
+    """Texts due now, in batches of DBR_SEND_BATCH: each batch is one task that sends on several threads."""
+    size = max(1, settings.DBR_SEND_BATCH)
+    for start in range(0, len(message_ids), size):
+        batch = [str(pk) for pk in message_ids[start : start + size]]
+        if len(batch) == 1:
+            enqueue(send_message, batch[0], after_commit=False)
+        else:
+            enqueue(send_messages, batch, after_commit=False)
 
 
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
@@ -60,6 +76,16 @@ def send_message(message_id: str) -> None:
     log.info("Message %s: %s", message_id, outcome)
     if outcome.retry_at:
         _send_at(message_id, outcome.retry_at)
+
+
+# A batch waits at most for ceil(batch / threads) provider timeouts in a row.
+@shared_task(ignore_result=True, time_limit=300, soft_time_limit=270)
+def send_messages(message_ids: list[str]) -> None:
+    """A batch of texts due now, sent concurrently (campaigns.outbox.send.messages_send)."""
+    for message_id, outcome in messages_send(message_ids=message_ids, clock=timezone.now):
+        log.info("Message %s: %s", message_id, outcome)
+        if outcome.retry_at:
+            _send_at(message_id, outcome.retry_at)
 
 
 def _send_at(message_id, eta: datetime | None) -> None:

@@ -13,11 +13,16 @@ webhook's `process_inbound`) is, outside a worker and when plain (no eta, no rou
 the Redis broker), written with one LPUSH on a client kept per process: Celery builds the
 message (`as_task_v2`), the envelope is kombu's Redis one. `apply_async` costs ~1.5 ms of CPU
 per task, almost all Python, this ~0.5 ms (docs/performance.md); tests/clients/test_enqueue.py
-checks both give the same message.
+checks both give the same message. Queued after a commit with no `on_error`, the LPUSH is left to
+a thread of the process (`_Publisher`), so the request does not wait for Redis.
 """
 
+import atexit
 import base64
+import collections
 import logging
+import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,7 +55,9 @@ def enqueue(
     def publish() -> bool:
         try:
             plain = _lean_route(task) if eta is None else None
-            if plain is not None:
+            if plain is not None and after_commit and on_error is None:
+                _publisher.put((plain, args, kwargs, schema_name))  # the caller answers without waiting
+            elif plain is not None:
                 _lean_publish(plain, args, kwargs, schema_name)
             else:
                 task.apply_async(args=args, kwargs=kwargs, eta=eta, headers={"_schema_name": schema_name}, retry=False)
@@ -151,6 +158,67 @@ def _lean_publish(plain: _Plain, args: tuple, kwargs: dict, schema_name: str) ->
         "properties": properties,
     }
     plain.broker.lpush(plain.queue, dumps(message))
+
+
+class _Publisher:
+    """One daemon thread per process that writes lean messages queued after a commit, so the request that
+    queued one (the SMS webhook) answers without waiting for Redis: its worker serves the next request
+    while the LPUSH is under way.
+
+    Nothing depends on the message arriving: a text whose message is lost (the process killed before the
+    thread wrote it, Redis down, more than MAX_PENDING waiting) is found by the inbound sweep after a
+    minute, as after a broker outage. A normal exit writes what is pending first (atexit).
+    """
+
+    MAX_PENDING = 10_000
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._items: collections.deque = collections.deque()
+        self._ready = threading.Condition()
+        self._busy = 0  # taken from the deque, not yet written
+
+    def put(self, item: tuple) -> None:
+        with self._ready:
+            if self._pid != os.getpid():  # first use in this process (gunicorn and Celery fork)
+                self._pid, self._items, self._busy = os.getpid(), collections.deque(), 0
+                threading.Thread(target=self._run, name="dbr-lean-publisher", daemon=True).start()
+            if len(self._items) >= self.MAX_PENDING:
+                logger.error(
+                    "Lean publisher: %d messages waiting, dropping one (the sweep will find it)", len(self._items)
+                )
+                return
+            self._items.append(item)
+            self._ready.notify()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Waits until every message put so far is written (or failed); False on timeout."""
+        with self._ready:
+            return self._ready.wait_for(lambda: not self._items and not self._busy, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._items)
+                plain, args, kwargs, schema_name = self._items.popleft()
+                self._busy += 1
+            try:
+                _lean_publish(plain, args, kwargs, schema_name)
+            except Exception:
+                logger.exception("Could not queue %s for schema %s", plain.task.name, schema_name)
+            finally:
+                with self._ready:
+                    self._busy -= 1
+                    self._ready.notify_all()
+
+
+_publisher = _Publisher()
+atexit.register(_publisher.flush, 2.0)
+
+
+def lean_flush(timeout: float = 5.0) -> bool:
+    """Waits for the messages this process queued after commits to be written (tests, scripts)."""
+    return _publisher.flush(timeout)
 
 
 _clients: dict[str, redis.Redis] = {}

@@ -3,7 +3,7 @@ from functools import cache
 from urllib.parse import unquote_to_bytes
 
 from django.core.exceptions import BadRequest, DisallowedHost
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponseBadRequest, HttpResponseNotFound
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -48,12 +48,30 @@ class TenantMiddleware(TenantMainMiddleware):
 
 
 def client_for_host(hostname: str) -> Client | None:
-    """The client a host name belongs to (django-tenants' Domain), whatever schema the connection is on."""
+    """The client a host name belongs to (django-tenants' Domain), whatever schema the connection is on.
+
+    This lookup is the request's first statement, so it is also the health check of a reused connection:
+    Django's own check would cost a `SELECT 1` round trip first. A connection the server dropped (a
+    database restart) fails here; it is closed and the lookup runs once more on a new one, so the first
+    request after a restart is still answered (Twilio never resends an SMS webhook that got a 500).
+    """
     columns, sql = _client_for_host_sql()
+    try:
+        row = _lookup(sql, hostname)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        row = _lookup(sql, hostname)
+    return None if row is None else Client.from_db(connection.alias, columns, row)
+
+
+def _lookup(sql: str, hostname: str) -> tuple | None:
+    if connection.connection is not None:
+        connection.health_check_done = True  # this statement is the check (see client_for_host)
     with connection.cursor() as cursor:
         cursor.execute(sql, [hostname])
-        row = cursor.fetchone()
-    return None if row is None else Client.from_db(connection.alias, columns, row)
+        return cursor.fetchone()
 
 
 @cache

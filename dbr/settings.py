@@ -4,21 +4,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from dbr.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: scripts/start and scripts/test turn development mode on themselves (docs/deploy.md).
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. In production set SECRET_KEY to a long random string (for example the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`); for development set DEBUG=1 "
+        "(scripts/start does). See docs/deploy.md."
+    )
 
 DBR_BASE_DOMAIN = env_str("DBR_BASE_DOMAIN", "localhost")
 DBR_PUBLIC_SCHEME = env_str("DBR_PUBLIC_SCHEME", "http")
-DBR_PUBLIC_PORT = env_int("DBR_PUBLIC_PORT", 8000 if DEBUG else None)
+DBR_PUBLIC_PORT = env_int("DBR_PUBLIC_PORT", None)  # links carry a port only when it is set
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [DBR_BASE_DOMAIN, f".{DBR_BASE_DOMAIN}", "127.0.0.1", "testserver"])
 # Each host trusts only its own origin (Django compares Origin with the request's host): a
 # wildcard here would let one client's pages post to another's (docs/security.md §4).
@@ -29,6 +35,14 @@ DBR_BEHIND_PROXY = env_bool("DBR_BEHIND_PROXY", False)
 if DBR_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# HTTPS hardening (docs/deploy.md, "TLS"): each from the environment, off by default so a plain-HTTP demo
+# keeps working; a production deployment sets them and `manage.py check --deploy` comes out clean.
+SECURE_SSL_REDIRECT = env_bool("DBR_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DBR_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DBR_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("DBR_HSTS_PRELOAD", False)
+# The health check answers the load balancer over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 
 # --- Tenancy (docs/architecture.md §2) -------------------------------------------------
 SHARED_APPS = [
@@ -72,6 +86,7 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "dbr.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, hashed and compressed, from the web process
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "dbr.middleware.BadInputMiddleware",
@@ -128,7 +143,15 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(env_str("DBR_STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
+# Outside development the web process serves `collectstatic`'s output through WhiteNoise: hashed names
+# (cached for a year) and gzip/brotli copies. In development Django serves the source files as they are.
+STATICFILES_BACKEND = (
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if DEBUG
+    else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+)
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG  # development: the source files, as they change
 
 # --- Storage: the seed's three buckets, kept apart per client ----------------
 # Local files by default; S3-compatible when DBR_S3_BUCKET is set. Never served
@@ -159,7 +182,7 @@ def _bucket_storage(bucket: str) -> dict:
 
 STORAGES = {
     "default": _bucket_storage("csv_uploads"),
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": STATICFILES_BACKEND},
     **{bucket: _bucket_storage(bucket) for bucket in STORAGE_BUCKETS},
 }
 
@@ -193,6 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     "import-sweep": {"task": "leads.tasks.sweep_imports_all", "schedule": 300.0},
     "file-retention": {"task": "leads.tasks.expire_files_all", "schedule": 3600.0},
     "outbound-events": {"task": "leads.tasks.webhooks_due_all", "schedule": 30.0},
+    "sophie-insight-patterns": {"task": "sophie.tasks.insight_patterns_all", "schedule": crontab(hour=2, minute=40)},
 }
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------
@@ -201,6 +225,10 @@ TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
 TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", 10)
+# A worker process sends a batch of due texts on this many threads, overlapping the provider's latency
+# (docs/outbox.md, "Sending several at once"); 1 sends one at a time.
+DBR_SEND_THREADS = env_int("DBR_SEND_THREADS", 8)
+DBR_SEND_BATCH = env_int("DBR_SEND_BATCH", 32)  # texts per send task
 # Where the simulator posts its status callbacks when the public URL is not reachable from here.
 DBR_SIMULATOR_CALLBACK_ORIGIN = env_str("DBR_SIMULATOR_CALLBACK_ORIGIN")
 DBR_ALLOW_FICTION_NUMBERS = env_bool("DBR_ALLOW_FICTION_NUMBERS", False)
@@ -232,8 +260,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # also the lifetime of invite links
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = DBR_PUBLIC_SCHEME == "https"
-CSRF_COOKIE_SECURE = DBR_PUBLIC_SCHEME == "https"
+SESSION_COOKIE_SECURE = env_bool("DBR_SECURE_COOKIES", DBR_PUBLIC_SCHEME == "https")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "DBR <no-reply@dbr.example>")
 

@@ -80,4 +80,6 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/redoc/", RedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("api/", include(router.urls)),
+    path("sophie/prompts/", include("sophie.urls_prompts")),
+    path("sophie/", include("sophie.urls_learning")),
 ]

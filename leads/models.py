@@ -218,6 +218,7 @@ class Lead(TimestampedModel):
         CONVERTED = "CONVERTED", "Converted"
         REMOVED = "REMOVED", "Removed"
         ARCHIVED = "ARCHIVED", "Archived"
+        SEND_FAILED = "SEND_FAILED", "Sending failed"  # the provider refused its text for good
 
     class Sentiment(models.TextChoices):
         POSITIVE = "POSITIVE", "Positive"

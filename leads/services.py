@@ -148,3 +148,18 @@ def lead_sms_incapable_mark(*, lead_id, reason: str, at: datetime) -> None:
     """The provider says this number cannot take texts: the lead is flagged and leaves the cadence."""
     Lead.objects.filter(pk=lead_id).update(sms_capable=False, sms_capable_reason=reason)
     lead_leave_cadence(leads=Lead.objects.filter(pk=lead_id), reason=reason, at=at)
+
+
+BEING_CONTACTED = ("READY", "CONTACTED_1", "CONTACTED_2", "CONTACTED_3")
+
+
+def lead_send_failed_mark(*, lead_id, reason: str, at: datetime) -> None:
+    """The provider refused a cadence text for good: the lead leaves the cadence and, while it was only
+    being contacted, its status says sending failed (the reason is on its timeline)."""
+    lead = Lead.objects.filter(pk=lead_id).only("contact_status", "dataset_id").first()
+    if lead is None:
+        return
+    left = lead_leave_cadence(leads=Lead.objects.filter(pk=lead_id), reason=reason, at=at)
+    if left and lead.contact_status in BEING_CONTACTED:
+        Lead.objects.filter(pk=lead_id).update(contact_status=Lead.ContactStatus.SEND_FAILED)
+        events.status_changed(lead, old=lead.contact_status, new=Lead.ContactStatus.SEND_FAILED, reason=reason)

@@ -10,13 +10,14 @@ from datetime import datetime
 
 from campaigns import content
 from campaigns.models import Message
-from leads.models import Lead
+from leads.models import Dataset, Lead
 from sophie.classify import classify
 from sophie.guardrails import first_failure, guardrails_check
 from sophie.llm import backend_get
 from sophie.llm.base import HANDOFF, SEND, AgentContext, Backend, Draft, LeadFacts, LLMError, Turn
 from sophie.models import Prompt
-from sophie.selectors import agent_inputs
+from sophie.prompts import prompt_compile, prompt_sections
+from sophie.selectors import agent_inputs, lesson_views, lessons_active, merge_values_for
 
 SHOWN = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNDELIVERED, Message.Status.RECEIVED)
 IN_FLIGHT = (Message.Status.PENDING, Message.Status.SENDING, Message.Status.UNKNOWN)
@@ -42,7 +43,15 @@ def agent_reply(*, lead: Lead, at: datetime, backend: Backend | None = None) -> 
     """Writes the reply to everything the lead said since our last text, checked by every guardrail."""
     backend = backend or backend_get()
     context, prompt, newest, previous = context_build(lead=lead, at=at)
-    base = {"backend": backend.name, "model": backend.model, "prompt": prompt, "answered_up_to": newest}
+    return agent_answer(context, backend=backend, previous=previous, prompt=prompt, answered_up_to=newest)
+
+
+def agent_answer(
+    context: AgentContext, *, backend: Backend, previous: str = "", prompt: Prompt | None = None, answered_up_to=None
+) -> AgentResult:
+    """The backend and the guardrails on one context: a draft, one regeneration told which guardrail failed,
+    else a hand-off. Pure apart from the backend call (the prompt wizard previews through it)."""
+    base = {"backend": backend.name, "model": backend.model, "prompt": prompt, "answered_up_to": answered_up_to}
     attempts: list[dict] = []
     for _ in range(2):  # one regeneration, told which guardrail failed
         if attempts:
@@ -140,3 +149,46 @@ def _handoff(reason: str, attempts: list[dict], context: AgentContext, **base) -
         regenerated=len(attempts) > 1,
         **base,
     )
+
+
+# Three replies staff see Sophie answer before saving a prompt: a yes with a question, a no, and a "who?".
+PREVIEW_REPLIES = (
+    "Yes still interested, how much would it cost roughly?",
+    "No thanks, we already had panels fitted last year",
+    "Who is this? How did you get my number?",
+)
+
+
+def agent_preview(
+    *,
+    structure: dict,
+    dataset: Dataset | None,
+    at: datetime,
+    replies: tuple[str, ...] = PREVIEW_REPLIES,
+    backend: Backend | None = None,
+) -> list[tuple[str, AgentResult]]:
+    """How a prompt not yet saved would answer sample replies: the active lessons and the dataset's merge
+    values as for a real reply, the real backend and guardrails, a made-up lead; nothing is written."""
+    backend = backend or backend_get()
+    values = merge_values_for(dataset=dataset)
+    sections = {name: values.fill(text) for name, text in prompt_sections(structure).items()}
+    lessons = lesson_views(lessons_active(), fill=values.fill)
+    opener = values.fill(
+        "Hi Sam, it's {agent_name} from {company_name}. You asked us about a quote a while back: still of interest?"
+    )
+    results = []
+    for reply in replies:
+        context = AgentContext(
+            prompt=values.fill(prompt_compile(structure)),
+            sections=sections,
+            lessons=lessons,
+            thread=(Turn("outbound", opener, at), Turn("inbound", reply, at)),
+            new_texts=(reply,),
+            lead=LeadFacts(first_name="Sam", status="UNCLEAR"),
+            company_name=values.company_name,
+            agent_name=values.agent_name,
+            booking_link=values.booking_link,
+            classification=classify(reply).to_dict(),
+        )
+        results.append((reply, agent_answer(context, backend=backend, previous=opener)))
+    return results

@@ -1,16 +1,40 @@
-"""The API's GDPR endpoints (docs/security.md §5): client admins only."""
+"""Sophie's API: the GDPR endpoints (docs/security.md §5, client admins only), lessons and insights
+(docs/learning.md) and prompts (docs/prompts.md), each write through the same service as the pages and the admin."""
 
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
-from clients.roles import is_client_admin
+from clients.params import uuid_param
+from clients.roles import Action, can, is_client_admin
 from sophie.gdpr import lead_data_export, lead_erase
+from sophie.insights.review import (
+    InsightRefused,
+    insight_approve,
+    insight_dismiss,
+    insight_teach,
+    insights_find,
+    insights_visible_to,
+)
+from sophie.lessons import EDITABLE, LessonRefused, lesson_archive, lesson_create, lesson_update, lessons_find
+from sophie.models import Insight, Lesson, Prompt, PromptVersion
+from sophie.performance import prompt_performance
+from sophie.prompts import (
+    UNCHECKED,
+    PromptRefused,
+    prompt_go_live,
+    prompt_lesson_apply,
+    prompt_rollback,
+    prompt_sections_save,
+)
+from sophie.selectors import prompts_visible_to
 
 
 def _number(data) -> str:
@@ -52,4 +76,301 @@ class LeadDataViewSet(viewsets.ViewSet):
         return Response({"erased": done})
 
 
-ROUTES = [("lead-data", LeadDataViewSet, "lead-data")]
+class LessonSerializer(serializers.ModelSerializer):
+    """Every seed field; the figures, source and author are read-only (the services keep them)."""
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "id",
+            *EDITABLE,
+            "times_applied",
+            "success_rate",
+            "source",
+            "source_message",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "times_applied", "success_rate", "source", "source_message", "created_by"]
+        read_only_fields += ["created_at", "updated_at"]
+        extra_kwargs = {"title": {"allow_blank": True}}
+
+
+def _refused(refused: Exception) -> ValidationError:
+    return ValidationError({"detail": str(refused)})
+
+
+class LessonViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Everyone signed in reads; writing needs `can_edit_lessons`. `?q=` searches, `?lesson_type=`, `?tag=`
+    and `?status=` (`all` includes archived) filter. `POST {id}/archive/` archives."""
+
+    serializer_class = LessonSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        if self.action != "list":
+            return Lesson.objects.all()
+        return lessons_find(**{name: params.get(name, "") for name in ("q", "lesson_type", "tag", "status")})
+
+    def create(self, request, *args, **kwargs):
+        try:
+            lesson = lesson_create(actor=request.user, fields=self._fields(request))
+        except LessonRefused as refused:
+            raise _refused(refused) from None
+        return Response(LessonSerializer(lesson).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        lesson = self.get_object()
+        try:
+            lesson = lesson_update(lesson=lesson, actor=request.user, fields=self._fields(request, partial=True))
+        except LessonRefused as refused:
+            raise _refused(refused) from None
+        return Response(LessonSerializer(lesson).data)
+
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        try:
+            lesson = lesson_archive(lesson=self.get_object(), actor=request.user)
+        except LessonRefused as refused:
+            raise _refused(refused) from None
+        return Response(LessonSerializer(lesson).data)
+
+    def _fields(self, request, partial: bool = False) -> dict:
+        data = _data(request)
+        return {name: data.get(name) for name in EDITABLE if not partial or name in data}
+
+
+def _data(request):
+    if not hasattr(request.data, "get"):
+        raise ValidationError({"detail": "Send a JSON object."})
+    return request.data
+
+
+class InsightSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Insight
+        fields = [
+            "id",
+            "insight_type",
+            "message",
+            "conversation",
+            "dataset",
+            "severity",
+            "category",
+            "title",
+            "description",
+            "suggestion",
+            "original_text",
+            "suggested_text",
+            "affected_leads_count",
+            "related_lesson",
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "user_feedback",
+            "finding_key",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class InsightViewSet(viewsets.ReadOnlyModelViewSet):
+    """The review queue: `?status=` (open by default, `closed`, or a status), `?category=`, `?severity=`,
+    `?insight_type=`. `POST {id}/approve/` (optional lesson fields), `teach/` {should_have_said}, `dismiss/`
+    {feedback} — each once: a second review is refused with 409."""
+
+    queryset = Insight.objects.none()  # names the model for the schema; get_queryset applies access
+    serializer_class = InsightSerializer
+
+    def get_queryset(self):
+        if self.action != "list":
+            return insights_visible_to(self.request.user)
+        params = self.request.query_params
+        names = ("status", "category", "severity", "insight_type", "q")
+        return insights_find(user=self.request.user, **{name: params.get(name, "") for name in names})
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        data = _data(request)
+        fields = {name: data.get(name) for name in EDITABLE if name in data} or None
+        return self._review(insight_approve, fields=fields)
+
+    @action(detail=True, methods=["post"])
+    def teach(self, request, pk=None):
+        return self._review(
+            insight_teach,
+            should_have_said=str(_data(request).get("should_have_said") or ""),
+            title=str(_data(request).get("title") or ""),
+        )
+
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        return self._review(insight_dismiss, feedback=str(_data(request).get("feedback") or ""))
+
+    def _review(self, service, **kwargs):
+        insight = self.get_object()
+        try:
+            service(insight=insight, actor=self.request.user, at=timezone.now(), **kwargs)
+        except InsightRefused as refused:
+            insight.refresh_from_db()
+            code = status.HTTP_400_BAD_REQUEST if insight.status in Insight.OPEN else status.HTTP_409_CONFLICT
+            return Response({"detail": str(refused)}, status=code)
+        insight.refresh_from_db()
+        return Response(InsightSerializer(insight).data)
+
+
+ROUTES = [
+    ("lead-data", LeadDataViewSet, "lead-data"),
+    ("lessons", LessonViewSet, "lessons"),
+    ("insights", InsightViewSet, "insights"),
+]
+
+
+# --- Prompts (docs/prompts.md "API"): every row is a version; writes go through sophie/prompts.py -------------
+
+
+class PromptVersionRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PromptVersion
+        fields = [
+            "id",
+            "version",
+            "version_number",
+            "changes",
+            "changes_summary",
+            "performance_before",
+            "performance_after",
+            "lesson_applied",
+            "created_by",
+            "created_by_type",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PromptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Prompt
+        fields = [
+            "id",
+            "dataset",
+            "name",
+            "description",
+            "version",
+            "version_number",
+            "status",
+            "is_live",
+            "previous_version",
+            "prompt_structure",
+            "compiled_prompt",
+            "created_from",
+            "template",
+            "wizard_answers",
+            "applied_lessons",
+            "lessons_count",
+            "manual_edits_count",
+            "changes_summary",
+            "deployed_at",
+            "deployed_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PromptViewSet(viewsets.ReadOnlyModelViewSet):
+    """Prompt versions the caller may see (`?dataset=<id>` or `?dataset=default`, `?status=`); POST actions:
+    `drafts/` {sections: {name: text}, why} a new draft after this version, `go-live/` {replacing},
+    `rollback/` {reason, replacing}, `apply-lesson/` {lesson}. `replacing` is the live version's id the caller
+    saw (null: none); if another change made a different version live meanwhile, the call is refused."""
+
+    queryset = Prompt.objects.none()  # names the model for the schema; get_queryset applies access
+    serializer_class = PromptSerializer
+
+    def get_queryset(self):
+        prompts = prompts_visible_to(self.request.user).order_by("dataset_id", "-version_number")
+        dataset = self.request.query_params.get("dataset")
+        if dataset == "default":
+            prompts = prompts.filter(dataset__isnull=True)
+        elif dataset:
+            prompts = prompts.filter(dataset_id=uuid_param(dataset, name="dataset"))
+        status = self.request.query_params.get("status")
+        if status:
+            if status not in Prompt.Status.values:
+                raise ValidationError({"status": f"One of {', '.join(Prompt.Status.values)}."})
+            prompts = prompts.filter(status=status)
+        return prompts
+
+    def _change(self, change, *, created: bool = False) -> Response:
+        if not can(self.request.user, Action.EDIT_PROMPTS):
+            raise ApiPermissionDenied("Your role does not allow changing prompts.")
+        try:
+            prompt = change()
+        except PromptRefused as refused:
+            raise ValidationError({"detail": str(refused)}) from None
+        return Response(PromptSerializer(prompt).data, status=201 if created else 200)
+
+    def _replacing(self):
+        if "replacing" not in self.request.data:
+            return UNCHECKED
+        value = self.request.data.get("replacing")
+        return uuid_param(str(value), name="replacing") if value else None
+
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        records = self.get_object().versions.order_by("-created_at")
+        return Response(PromptVersionRecordSerializer(records, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def performance(self, request, pk=None):
+        return Response(prompt_performance(prompt=self.get_object()).as_dict())
+
+    @action(detail=True, methods=["post"])
+    def drafts(self, request, pk=None):
+        base = self.get_object()
+        sections = request.data.get("sections")
+        if not isinstance(sections, dict) or not all(isinstance(v, str) for v in sections.values()):
+            raise ValidationError({"sections": 'An object of section name to text, e.g. {"tone": "..."}.'})
+        unknown = sorted(set(sections) - set(base.prompt_structure or {}))
+        if unknown:
+            raise ValidationError({"sections": f"Unknown sections: {', '.join(unknown)}."})
+        return self._change(
+            lambda: prompt_sections_save(
+                base=base,
+                contents=sections,
+                why=str(request.data.get("why") or ""),
+                actor=request.user,
+                at=timezone.now(),
+            ),
+            created=True,
+        )
+
+    @action(detail=True, methods=["post"], url_path="go-live")
+    def go_live(self, request, pk=None):
+        prompt, replacing = self.get_object(), self._replacing()
+        return self._change(
+            lambda: prompt_go_live(prompt=prompt, actor=request.user, at=timezone.now(), replacing=replacing)
+        )
+
+    @action(detail=True, methods=["post"])
+    def rollback(self, request, pk=None):
+        prompt, replacing = self.get_object(), self._replacing()
+        reason = str(request.data.get("reason") or "")
+        return self._change(
+            lambda: prompt_rollback(
+                to=prompt, actor=request.user, at=timezone.now(), reason=reason, replacing=replacing
+            )
+        )
+
+    @action(detail=True, methods=["post"], url_path="apply-lesson")
+    def apply_lesson(self, request, pk=None):
+        base = self.get_object()
+        lesson = Lesson.objects.filter(pk=uuid_param(str(request.data.get("lesson") or ""), name="lesson")).first()
+        if lesson is None:
+            raise NotFound("No such lesson.")
+        return self._change(
+            lambda: prompt_lesson_apply(base=base, lesson=lesson, actor=request.user, at=timezone.now()), created=True
+        )
+
+
+ROUTES += [("prompts", PromptViewSet, "prompts")]

@@ -264,6 +264,52 @@ class PromptVersion(CreatedModel):
         return f"{self.prompt.name} v{self.version}"
 
 
+class PromptTrial(TimestampedModel):
+    """A draft version tried on a share of a dataset's new conversations beside the live one (docs/prompts.md).
+
+    One running trial per dataset (partial unique constraint); a conversation's arm is stored on it
+    (`campaigns.Conversation.trial_id` / `trial_arm`).
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+        PROMOTED = "promoted", "Made live"
+
+    class Arm(models.TextChoices):
+        TRIAL = "trial", "Trial version"
+        CONTROL = "control", "Live version"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="prompt_trials")
+    candidate = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="trials")
+    control = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="control_trials")
+    share_percent = models.IntegerField()
+    status = models.TextField(choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    end_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "prompt_trials"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset"], condition=models.Q(status="running"), name="prompt_trials_one_running_per_dataset"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_percent__gte=1, share_percent__lte=99), name="prompt_trials_share_1_to_99"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Trial of v{self.candidate.version} ({self.share_percent}%)"
+
+
 class Insight(TimestampedModel):
     """Something Sophie noticed for staff to review (seed `sophie_insights`)."""
 
@@ -285,6 +331,10 @@ class Insight(TimestampedModel):
         OBJECTION = "objection", "Objection"
         TIMING = "timing", "Timing"
         SUCCESS_PATTERN = "success_pattern", "Success pattern"
+        COMPLIANCE = "compliance", "Compliance"
+        GUARDRAIL = "guardrail", "Guardrail"
+        DELIVERY = "delivery", "Delivery"
+        OPT_OUT = "opt_out", "Opt-out"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -292,6 +342,8 @@ class Insight(TimestampedModel):
         APPROVED_AND_LEARNED = "approved_and_learned", "Approved and learned"
         DISMISSED = "dismissed", "Dismissed"
         TAUGHT_SOPHIE = "taught_sophie", "Taught Sophie"
+
+    OPEN = (Status.PENDING, Status.VIEWED)  # still in the review queue
 
     insight_type = models.TextField(choices=Type.choices)
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="insights")
@@ -329,8 +381,18 @@ class Insight(TimestampedModel):
     applied_at = models.DateTimeField(null=True, blank=True)
     impact_score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
 
+    # What was found, on what: "<rule>:<object id>". One open insight per finding (docs/learning.md).
+    finding_key = models.TextField(blank=True, default="")
+
     class Meta:
         db_table = "sophie_insights"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["finding_key"],
+                condition=models.Q(status__in=["pending", "viewed"]) & ~models.Q(finding_key=""),
+                name="sophie_insights_one_open_finding",
+            ),
+        ]
         indexes = [
             models.Index(fields=["status"], name="idx_sophie_insights_status"),
             models.Index(fields=["severity"], name="idx_sophie_insights_severity"),
@@ -372,10 +434,21 @@ class AiReply(CreatedModel):
     edited_at = models.DateTimeField(null=True, blank=True)
     written_at = models.DateTimeField()
 
+    # The quality checks run after it was sent (sophie/insights): each rule's verdict, the LLM review's if a
+    # model looked, and when; the score itself is the message's `ai_quality_score`.
+    quality_checks = models.JSONField(default=list, blank=True)
+    quality_checked_at = models.DateTimeField(null=True, blank=True)
+    # How the lead's next text took it: "good" (not negative, no opt-out), "bad", or "" (no reply yet).
+    lead_outcome = models.TextField(blank=True, default="")
+
     class Meta:
         db_table = "ai_replies"
         verbose_name_plural = "AI replies"
-        indexes = [models.Index(fields=["-created_at"], name="idx_ai_replies_created")]
+        indexes = [
+            models.Index(fields=["-created_at"], name="idx_ai_replies_created"),
+            # A lesson's figures read every reply that used it (sophie/lessons.py).
+            GinIndex(fields=["lessons_used"], name="idx_ai_replies_lessons_used"),
+        ]
 
     def __str__(self) -> str:
         return f"AI reply ({self.action}) for {self.message_id}"

@@ -3,6 +3,8 @@
 import logging
 from datetime import datetime
 
+from django.db import transaction
+
 from campaigns.models import Message
 from leads.models import Lead
 from leads.services import lead_sentiment_set, lead_status_change
@@ -26,9 +28,24 @@ def reply_received(*, message: Message, at: datetime) -> Classification:
     lead_reading_apply(
         lead=lead, status=verdict.status, sentiment=verdict.sentiment, reason=f"Reply read as {verdict.intent}", at=at
     )
+    _learn(message=message, verdict=verdict, at=at)
     if verdict.intent not in NO_ANSWER_INTENTS:
         reply_plan(inbound=message, at=at)
     return verdict
+
+
+def _learn(*, message: Message, verdict: Classification, at: datetime) -> None:
+    """What the reply teaches (docs/learning.md): the outcome of Sophie's text before it, for her lessons'
+    figures, and a complaint in front of a person. Never in the way of the answer."""
+    from sophie.insights.conversations import conversation_complaint_check
+    from sophie.lessons import ai_reply_outcome_record
+
+    try:
+        with transaction.atomic():
+            ai_reply_outcome_record(inbound=message, opted_out=verdict.opt_out, sentiment=verdict.sentiment)
+            conversation_complaint_check(message=message, intent=verdict.intent, at=at)
+    except Exception:
+        log.exception("Learning from reply %s failed", message.pk)
 
 
 def lead_reading_apply(*, lead: Lead, status: str, sentiment: str, reason: str, at: datetime) -> None:

@@ -9,6 +9,7 @@ from campaigns import content
 from campaigns.models import Conversation, Message
 from campaigns.replies import reply_text_problem, staff_reply_refusal
 from clients.models import User
+from clients.queue import enqueue
 from leads import events
 from leads.models import Lead
 from sophie.models import AiReply
@@ -61,6 +62,9 @@ def draft_discard(*, message: Message, actor: User, at: datetime) -> None:
     ):
         raise ReviewRefused("This draft is no longer waiting.")
     AiReply.objects.filter(message=message).update(edited_by=actor, edited_at=at)
+    from sophie.tasks import message_quality_check
+
+    enqueue(message_quality_check, str(message.pk))  # a discarded draft is teaching material too
 
 
 def handoff_clear(*, lead: Lead, actor: User, at: datetime) -> None:

@@ -7,16 +7,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns import content
 from clients.access import current_client
 from leads.bookings import lead_booking_link
 from leads.models import Dataset, Lead
+from leads.selectors import datasets_visible_to
 from leads.services import default_template
 from sophie.llm.base import LessonView
-from sophie.models import Lesson, Prompt
+from sophie.models import Lesson, Prompt, PromptTrial
 from sophie.prompts import prompt_default_create, prompt_sections
+from sophie.trials import TRIAL, arm_for, trial_running
 
 # The lesson fields that can reach a text, so the ones merge fields are filled in.
 _LESSON_TEXT = ("title", "description", "trigger", "correct_response", "incorrect_response")
@@ -34,6 +37,11 @@ def prompt_live_for(*, dataset: Dataset | None, at: datetime | None = None) -> P
             return own
     default = Prompt.objects.filter(dataset__isnull=True, is_live=True).first()
     return default or prompt_default_create(at=at or timezone.now())
+
+
+def prompts_visible_to(user) -> QuerySet[Prompt]:
+    """Prompt versions a user may read: the client default's chain and the chains of datasets they may see."""
+    return Prompt.objects.filter(Q(dataset__isnull=True) | Q(dataset__in=datasets_visible_to(user)))
 
 
 def lessons_active() -> list[Lesson]:
@@ -96,12 +104,18 @@ class AgentInputs:
     sections: dict[str, str]
     lessons: tuple[LessonView, ...]
     values: MergeValues
+    trial: PromptTrial | None = None  # the dataset's running trial, if any
+    arm: str = ""  # the lead's arm in it ("trial" or "control"), "" without a lead or a trial
 
 
 def agent_inputs(*, dataset: Dataset | None, at: datetime, lead: Lead | None = None) -> AgentInputs:
     """THE selector the agent reads its prompt and lessons through (docs/prompts.md); with a `lead`, filled
-    for a text to that lead."""
+    for a text to that lead, and with the trial version when the lead's conversation is in a trial's arm."""
     prompt = prompt_live_for(dataset=dataset, at=at)
+    trial = trial_running(dataset=dataset)
+    arm = arm_for(trial=trial, lead=lead) if trial is not None and lead is not None else ""
+    if arm == TRIAL:
+        prompt = trial.candidate
     values = merge_values_for(dataset=dataset, lead=lead)
     return AgentInputs(
         prompt=prompt,
@@ -109,4 +123,6 @@ def agent_inputs(*, dataset: Dataset | None, at: datetime, lead: Lead | None = N
         sections={name: values.fill(text) for name, text in prompt_sections(prompt.prompt_structure or {}).items()},
         lessons=lesson_views(lessons_active(), fill=values.fill),
         values=values,
+        trial=trial,
+        arm=arm,
     )

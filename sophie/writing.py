@@ -14,10 +14,12 @@ from leads.happenings import Happening, lead_happened
 from leads.models import CampaignSettings, Lead
 from leads.notifications import lead_notify
 from sophie.agent import HANDOFF, AgentResult, agent_reply
+from sophie.lessons import lessons_figures_refresh
 from sophie.llm.base import Backend
 from sophie.models import AiReply
 from sophie.planning import reply_cancel, silence_reason
 from sophie.replies import lead_reading_apply
+from sophie.trials import trial_arm_store
 
 LEASE = timedelta(minutes=2)  # longer than two model calls (20 s each); a worker that dies frees it then
 
@@ -50,6 +52,7 @@ def reply_write(*, message_id, at: datetime, backend: Backend | None = None) -> 
             return "moved"
         word = _apply(message=message, lead=lead, result=result, at=at)
         _record(message=message, result=result, at=at)
+        trial_arm_store(lead=lead, prompt_used=result.prompt, at=at)
     return word
 
 
@@ -109,6 +112,7 @@ def _apply(*, message: Message, lead: Lead, result: AgentResult, at: datetime) -
 def reply_release(*, message: Message, at: datetime) -> None:
     """A written reply goes to the outbox: pending, sent after commit (the claim re-checks everything)."""
     from campaigns.tasks import send_message
+    from sophie.tasks import message_quality_check
 
     message.status, message.queued_at, message.next_attempt_at, message.due_at = (
         Message.Status.PENDING,
@@ -120,6 +124,7 @@ def reply_release(*, message: Message, at: datetime) -> None:
         update_fields=["content", "from_number", "status", "queued_at", "next_attempt_at", "due_at", "updated_at"]
     )
     enqueue(send_message, str(message.pk))
+    enqueue(message_quality_check, str(message.pk))  # its checks run in a worker, never in this send's way
 
 
 def reply_handoff(*, lead: Lead, reason: str, at: datetime, message_id=None) -> None:
@@ -130,10 +135,19 @@ def reply_handoff(*, lead: Lead, reason: str, at: datetime, message_id=None) -> 
     events.lead_handed_off(lead, reason=reason, message_id=message_id)
     lead_happened(lead=lead, kind=Happening.HANDOFF, at=at, data={"reason": reason})
     lead_notify(lead=lead, kind=Notification.Kind.HANDOFF, reason=f"Sophie handed the lead over: {reason}", at=at)
+    _handoff_insight(lead=lead, reason=reason)
+
+
+def _handoff_insight(*, lead: Lead, reason: str) -> None:
+    from sophie.tasks import handoff_flag
+
+    conversation_id = Conversation.objects.filter(lead=lead).values_list("pk", flat=True).first()
+    if conversation_id is not None:
+        enqueue(handoff_flag, str(conversation_id), reason[:500])
 
 
 def _record(*, message: Message, result: AgentResult, at: datetime) -> AiReply:
-    return AiReply.objects.create(
+    ai_reply = AiReply.objects.create(
         message=message,
         prompt=result.prompt,
         prompt_version_number=result.prompt.version_number if result.prompt else None,
@@ -149,3 +163,5 @@ def _record(*, message: Message, result: AgentResult, at: datetime) -> AiReply:
         original_text=result.text,
         written_at=at,
     )
+    lessons_figures_refresh(ai_reply.lessons_used)  # the lessons it used are applied once more
+    return ai_reply

@@ -1,11 +1,17 @@
-"""`unknown` messages: the provider may or may not have them, so its own list decides; never a blind resend."""
+"""`unknown` messages: the provider may or may not have them, so its own list decides; never a blind resend.
+
+Found → sent. Absent → pending again, always (the attempt did not reach the provider, however many
+there were), due after the same backoff as any transient failure. A lookup that fails itself (the
+provider is still down) is tried again, the wait doubling from 2 minutes to the 15-minute cap.
+"""
 
 from datetime import datetime, timedelta
 
 from django.db.models import F
 
 from campaigns.models import Message
-from campaigns.outbox.record import message_found_at_provider, message_give_up, message_record_sent
+from campaigns.outbox.outage import MAX_BACKOFF, backoff
+from campaigns.outbox.record import message_found_at_provider, message_record_sent
 from campaigns.transports import get_transport
 from campaigns.transports.base import Transport, TransportError
 
@@ -34,7 +40,7 @@ def messages_interrupted_mark(*, at: datetime) -> int:
 
 
 def message_reconcile(*, message_id, at: datetime, transport: Transport | None = None) -> str:
-    """An `unknown` message, looked up at the provider: found → sent; absent → pending once, then failed."""
+    """An `unknown` message, looked up at the provider: found → sent; absent → pending again."""
     message = Message.objects.select_related("lead").filter(pk=message_id, status=Message.Status.UNKNOWN).first()
     if message is None:
         return "not unknown"
@@ -50,23 +56,23 @@ def message_reconcile(*, message_id, at: datetime, transport: Transport | None =
         )
     except TransportError as exc:
         Message.objects.filter(pk=message.pk).update(
-            next_attempt_at=at + RECONCILE_AFTER, error_message=f"Still checking with the provider: {exc}"
+            next_attempt_at=at + _lookup_wait(message, at), error_message=f"Still checking with the provider: {exc}"
         )
         return "still unknown"
     if sid:
         message_record_sent(message=message, sid=sid, provider_status="sent", at=message.sending_at or at)
         return "found"
-    if message.unknown_count <= 1:
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.PENDING,
-            next_attempt_at=at,
-            error_message="Not found at the provider; sending once more.",
-        )
-        return "retry once"
-    message_give_up(
-        message=message,
-        at=at,
-        reason="Not sent: the provider has no record of it after two attempts. Check the number and "
-        "send it by hand if it matters.",
+    # The provider never had it: pending again, after the backoff its failed attempts earned.
+    due = max(at, (message.sending_at or at) + backoff(message.attempts))
+    Message.objects.filter(pk=message.pk, status=Message.Status.UNKNOWN).update(
+        status=Message.Status.PENDING,
+        next_attempt_at=due,
+        error_message=f"Not found at the provider after attempt {message.attempts}; it will be sent again.",
     )
-    return "failed"
+    return "absent"
+
+
+def _lookup_wait(message: Message, at: datetime) -> timedelta:
+    """Twice as long as the message has been unknown, from 2 minutes up to the cap."""
+    waited = at - (message.sending_at or at)
+    return min(max(RECONCILE_AFTER, waited * 2), MAX_BACKOFF)

@@ -31,6 +31,13 @@ class TransportError(Exception):
             return False
         return self.code in ACCOUNT_ERROR_CODES or (self.code is None and self.status in (401, 403))
 
+    @property
+    def brief(self) -> str:
+        """A word or two for an outage's reason ("Twilio failing: 500 since 10:42")."""
+        if self.status:
+            return str(self.status)
+        return "no connection" if self.kind == RETRY else "no answer"
+
     def __repr__(self) -> str:
         return f"TransportError({self.message!r}, kind={self.kind!r}, code={self.code!r}, status={self.status!r})"
 
@@ -42,6 +49,8 @@ class SendResult:
 
 
 class Transport:
+    name = "The SMS provider"  # as staff read it in a paused campaign's reason
+
     def send(
         self, *, to: str, from_: str, body: str, status_callback: str | None, validity_period: int | None
     ) -> SendResult:

@@ -24,6 +24,8 @@ class OutboxMessage:
 class LocmemTransport(Transport):
     """One instance per process (see `campaigns.transports`); a worker thread may send while a test reads."""
 
+    name = "The test SMS outbox"
+
     def __init__(self):
         self.messages: list[OutboxMessage] = []
         self._failures: list[TransportError] = []

@@ -32,6 +32,8 @@ SIMULATED_FAILURES = COMMON_DELIVERY_FAILURES
 
 
 class SimulatorTransport(Transport):
+    name = "The SMS simulator"
+
     def __init__(self, *, failure_rate: float = 0.1, rng: random.Random | None = None, delay: float = 2.0):
         self.failure_rate, self.rng, self.delay = failure_rate, rng or random.Random(), delay  # noqa: S311 (demo outcomes)
         self._sent: deque[tuple[str, str, str, str, datetime]] = deque(maxlen=1000)  # this process only

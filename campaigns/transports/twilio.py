@@ -77,6 +77,8 @@ def _twilio_error(exc: Exception) -> TransportError:
 
 
 class TwilioTransport(Transport):
+    name = "Twilio"
+
     def __init__(self, *, account_sid: str, auth_token: str, base_url: str | None = None, timeout: float = 10.0):
         self.http_client = RoutedHttpClient(timeout=timeout, base_url=base_url)
         self.client = Client(account_sid, auth_token, http_client=self.http_client)

@@ -25,6 +25,8 @@ def prepare_database(database_url: str) -> None:
     manage("migrate_schemas", "--executor", "multiprocessing")
     # The public host (admin, /healthz) needs the public tenant and its domain, demo or not.
     manage("shell", "-c", "from clients.services import public_tenant_ensure; public_tenant_ensure()")
+    if os.environ.get("DEBUG", "").lower() not in ("1", "true", "yes", "on"):
+        manage("collectstatic", "--noinput", "-v", "0")  # DEBUG off: WhiteNoise serves the collected files
 
 
 def seed_demo() -> bool:
@@ -45,6 +47,7 @@ def child_environment(database_url: str, redis_url: str, port: int) -> None:
         DBR_ALLOW_FICTION_NUMBERS="1",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dbr.settings")
+    os.environ.setdefault("DEBUG", "1")  # the launcher runs the demo: development mode unless told otherwise
     os.environ.setdefault("DBR_PUBLIC_PORT", str(port))
 
 

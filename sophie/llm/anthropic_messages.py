@@ -8,7 +8,14 @@ import anthropic
 
 from sophie.llm import contract
 from sophie.llm.base import AgentContext, Draft, LLMError
-from sophie.llm.messages import chat_turns, refine_system_text, refine_turns, system_text
+from sophie.llm.messages import (
+    chat_turns,
+    refine_system_text,
+    refine_turns,
+    review_system_text,
+    review_turns,
+    system_text,
+)
 
 MAX_TOKENS = 1024  # a reply is two SMS at most; the rest is room for the JSON around it
 
@@ -45,6 +52,17 @@ class AnthropicBackend:
         except LLMError:
             return None
         return contract.refinement_from(answer)
+
+    def review(self, text: str, *, lead_texts: tuple[str, ...], context: AgentContext) -> dict | None:
+        """A score 0–1 of one sent text, with feedback (docs/learning.md); None when the answer is unusable."""
+        answer = self._tool_call(
+            review_system_text(context),
+            review_turns(text, lead_texts),
+            name="review",
+            description="Record the review of the assistant's SMS.",
+            schema=contract.REVIEW_SCHEMA,
+        )
+        return contract.review_from(answer)
 
     def _tool_call(self, system: str, turns: list[dict], *, name: str, description: str, schema: dict) -> dict:
         try:

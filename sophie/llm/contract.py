@@ -38,6 +38,18 @@ REFINE_SCHEMA = {
     "additionalProperties": False,
 }
 
+# A model's review of one text Sophie sent (docs/learning.md): a score, one sentence, a better text or "".
+REVIEW_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "number"},
+        "feedback": {"type": "string"},
+        "suggested_text": {"type": "string"},
+    },
+    "required": ["score", "feedback", "suggested_text"],
+    "additionalProperties": False,
+}
+
 # The whole answer is one ```json fenced block (models add one even when told not to).
 _FENCE = re.compile(r"\A```(?:json|JSON)?[ \t]*\n(?P<body>.*)\n[ \t]*```\Z", re.DOTALL)
 
@@ -101,6 +113,19 @@ def refinement_from(answer: object) -> dict | None:
     if status not in REFINE_STATUSES or sentiment not in SENTIMENTS:
         return None
     return {"status": status, "sentiment": sentiment}
+
+
+def review_from(answer: object) -> dict | None:
+    """{"score": 0..1, "feedback", "suggested_text"} when the answer has that shape, else None (a review
+    never fails anything: the rules' score stands)."""
+    if not isinstance(answer, dict):
+        return None
+    score, feedback, suggested = answer.get("score"), answer.get("feedback"), answer.get("suggested_text", "")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
+        return None
+    if not isinstance(feedback, str) or not isinstance(suggested, str):
+        return None
+    return {"score": float(score), "feedback": feedback.strip(), "suggested_text": suggested.strip()}
 
 
 def sdk_failure(error: Exception, sdk, *, timeout: float) -> LLMError:

@@ -74,6 +74,22 @@ def refine_turns(text: str) -> list[dict]:
     return [{"role": USER, "content": text}]
 
 
+def review_system_text(context: AgentContext) -> str:
+    return f"""\
+You review one SMS that an automated assistant for {context.company_name}, a UK installer, sent to a
+homeowner who once enquired. Judge it as a careful sales manager would: does it answer what the lead
+said, is it friendly, honest, short and free of pressure, does it offer one clear next step, and does it
+follow the rules below?
+{_lessons_text(context.lessons)}
+Answer with one JSON object and nothing else: {{"score": a number from 0 (bad) to 1 (excellent), \
+"feedback": one sentence for staff, "suggested_text": a better SMS, or "" if it is fine}}."""
+
+
+def review_turns(text: str, lead_texts: tuple[str, ...]) -> list[dict]:
+    said = " / ".join(lead_texts) or "(nothing: our text opened the conversation)"
+    return [{"role": USER, "content": f"The lead wrote: {said}\nThe assistant answered: {text}"}]
+
+
 _LESSON_HEADINGS = (
     ("never_rule", "Never rules (hard limits):"),
     ("blacklist_word", ""),  # the words with what to write instead, below

@@ -9,7 +9,14 @@ import openai
 
 from sophie.llm import contract
 from sophie.llm.base import AgentContext, Draft, LLMError
-from sophie.llm.messages import chat_turns, refine_system_text, refine_turns, system_text
+from sophie.llm.messages import (
+    chat_turns,
+    refine_system_text,
+    refine_turns,
+    review_system_text,
+    review_turns,
+    system_text,
+)
 
 
 class OpenAIBackend:
@@ -37,6 +44,12 @@ class OpenAIBackend:
             return contract.refinement_from(contract.json_object_parse(content))
         except LLMError:
             return None
+
+    def review(self, text: str, *, lead_texts: tuple[str, ...], context: AgentContext) -> dict | None:
+        """A score 0–1 of one sent text, with feedback (docs/learning.md); None when the answer is unusable."""
+        messages = [{"role": "system", "content": review_system_text(context)}, *review_turns(text, lead_texts)]
+        content = self._complete(messages, name="review", schema=contract.REVIEW_SCHEMA)
+        return contract.review_from(contract.json_object_parse(content))
 
     def _complete(self, messages: list[dict], *, name: str, schema: dict) -> str:
         try:

@@ -95,17 +95,34 @@ def test_follow_ups_wait_for_the_window_or_only_for_quiet_hours(alpha, sms_outbo
     assert [m.to for m in sms_outbox.messages] == ["+447700900150"]
 
 
-def test_a_rate_limit_caps_each_tick(alpha):
+def test_a_rate_limit_spaces_the_texts_each_run_sends(alpha):
     dataset = campaign_dataset(leads=5)
     CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_minute=2)
     campaign_start(dataset=dataset, at=TUESDAY_10)
 
-    # Two a minute leave 30 s apart; each tick sends what is due by then.
-    assert _run(TUESDAY_10) == {"sent": 1}
-    assert _run(TUESDAY_10 + timedelta(seconds=20)) == {}
-    assert _run(TUESDAY_10 + timedelta(seconds=30)) == {"sent": 1}
-    assert _run(TUESDAY_10 + timedelta(seconds=61)) == {"sent": 1}
-    assert Message.objects.filter(status="sent").count() == 3
+    # Two a minute leave 30 s apart: a run sends every text its tick planned before the next tick, each
+    # stamped with its slot, and none of the rest.
+    assert _run(TUESDAY_10)["sent"] == 2
+    assert Message.objects.filter(status="pending").count() == 0
+    sent = sorted(Message.objects.filter(status="sent").values_list("sent_at", flat=True))
+    assert sent == [TUESDAY_10, TUESDAY_10 + timedelta(seconds=30)]
+    assert _run(TUESDAY_10 + timedelta(seconds=61))["sent"] == 2
+    assert _run(TUESDAY_10 + timedelta(seconds=121))["sent"] == 1
+    sent = sorted(Message.objects.filter(status="sent").values_list("sent_at", flat=True))
+    assert len(sent) == 5
+    for first, third in zip(sent, sent[2:], strict=False):
+        assert third - first >= timedelta(seconds=60), sent  # never three in any minute
+
+
+def test_a_per_minute_limit_never_leaves_planned_texts_for_a_later_run(alpha):
+    """1,000 a minute plans three M1s 60 ms apart: one run sends all three, not one now and two days later."""
+    dataset = campaign_dataset(leads=3)
+    CampaignSettings.objects.filter(pk=dataset.campaign_settings_id).update(messages_per_minute=1000)
+    campaign_start(dataset=dataset, at=TUESDAY_10)
+
+    assert _run(TUESDAY_10) == {"sent": 3}
+    sent = sorted(Message.objects.values_list("sent_at", flat=True))
+    assert sent == [TUESDAY_10 + timedelta(milliseconds=60 * i) for i in range(3)]
 
 
 @pytest.mark.parametrize(

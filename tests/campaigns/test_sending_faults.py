@@ -51,41 +51,47 @@ def test_an_ambiguous_answer_is_reconciled_not_resent(alpha, fake_twilio, fault)
     assert Lead.objects.get().contact_status == "CONTACTED_1"
 
 
-def test_an_ambiguous_answer_that_never_arrived_is_sent_once_more_then_given_up(alpha, fake_twilio):
+def test_an_ambiguous_answer_that_never_arrived_is_sent_again_whenever_absent(alpha, fake_twilio):
     message = _queued_message()
     fake_twilio.fail_next("500", store=False)
 
     assert message_send(message_id=message.pk, at=TUESDAY_10).word == "unknown"
-    assert _run(TUESDAY_10 + timedelta(minutes=3)) == {"retry once": 1}
-    fake_twilio.fail_next("500", store=False)
-    assert _run(TUESDAY_10 + timedelta(minutes=4)) == {"unknown": 1}
-    assert _run(TUESDAY_10 + timedelta(minutes=7)) == {"failed": 1}
-
+    Message.objects.filter(pk=message.pk).update(unknown_count=7)  # however often it was lost before
+    fake_twilio.fail_next("500")  # the provider is still down: the lookup waits, nothing is resent
+    assert _run(TUESDAY_10 + timedelta(minutes=3)) == {"still unknown": 1}
     message.refresh_from_db()
-    assert message.status == "failed" and "no record" in message.error_message
-    assert fake_twilio.messages == []
+    assert message.next_attempt_at == TUESDAY_10 + timedelta(minutes=9)  # twice the 3 minutes unknown so far
 
-
-def test_429_is_retried_and_sent_once(alpha, fake_twilio):
-    message = _queued_message()
-    fake_twilio.fail_next("429")
-
-    assert message_send(message_id=message.pk, at=TUESDAY_10).word == "retry"
-    assert _run(TUESDAY_10 + timedelta(minutes=1)) == {"sent": 1}
+    # Looked up (absent), pending again and sent in the same run.
+    assert _run(TUESDAY_10 + timedelta(minutes=9)) == {"absent": 1, "sent": 1}
+    message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 2
     assert len(fake_twilio.messages) == 1
 
 
-def test_a_refused_connection_is_retried_a_bounded_number_of_times(alpha, fake_twilio, settings):
+def test_a_refused_connection_is_retried_with_backoff_and_no_attempt_cap(alpha, fake_twilio, settings):
     message = _queued_message()
+    dataset = message.lead.dataset
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens: the request never left
 
-    outcomes = [message_send(message_id=message.pk, at=TUESDAY_10).word]
-    for minutes in (1, 3, 9, 20):
-        outcomes += list(_run(TUESDAY_10 + timedelta(minutes=minutes)))
-
-    assert outcomes == ["retry", "retry", "gave up"]
+    assert message_send(message_id=message.pk, at=TUESDAY_10).word == "retry"
     message.refresh_from_db()
-    assert message.status == "failed" and message.attempts == 3
+    waits = [message.next_attempt_at - TUESDAY_10]
+    for _ in range(3):
+        at = message.next_attempt_at
+        assert _run(at) == {"retry": 1}
+        message.refresh_from_db()
+        waits.append(message.next_attempt_at - at)
+    assert waits == [timedelta(seconds=s) for s in (30, 60, 120, 240)]
+
+    # The fifth failure in a row pauses the campaign; the text waits, neither failed nor lost.
+    assert _run(message.next_attempt_at) == {"retry": 1}
+    dataset.refresh_from_db()
+    message.refresh_from_db()
+    assert dataset.campaign_status == "paused"
+    assert dataset.campaign_paused_reason == "Twilio failing: no connection since 10:00"
+    assert message.status == "pending" and message.attempts == 5
+    assert Lead.objects.get().next_step == "M1"
 
 
 def test_a_permanent_error_is_not_retried(alpha, fake_twilio):

@@ -22,8 +22,13 @@ def test_it_passes_the_test_settings():
 
 
 def test_it_passes_the_demo_settings():
-    # The settings scripts/start runs with: dbr.settings and the simulator.
-    env = {"DJANGO_SETTINGS_MODULE": "dbr.settings", "DBR_SMS_BACKEND": "simulator", "PATH": "/usr/bin:/bin"}
+    # The settings scripts/start runs with: dbr.settings in development mode and the simulator.
+    env = {
+        "DJANGO_SETTINGS_MODULE": "dbr.settings",
+        "DEBUG": "1",
+        "DBR_SMS_BACKEND": "simulator",
+        "PATH": "/usr/bin:/bin",
+    }
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--fail-level", "WARNING"],
         cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,

@@ -1,6 +1,7 @@
 """`enqueue` with the broker down: the caller gets an answer at once, never an exception."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -103,6 +104,58 @@ def test_it_writes_the_message_apply_async_would(alpha, lean_app, monkeypatch):
     assert ours == celerys
     assert ours["headers"]["_schema_name"] == alpha.schema_name
     assert ours["body"][:2] == [["a1b2", 7], {"flag": True}]
+
+
+def test_after_a_commit_the_lean_message_is_written_by_the_process_thread_not_the_caller(
+    alpha, lean_app, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The webhook answers without waiting for Redis; the same message arrives a moment later."""
+    from clients import queue
+
+    app, broker = lean_app
+
+    @app.task(name="tests.lean_later", ignore_result=True, lean_publish=True)
+    def lean_later(*args):
+        return None
+
+    callers = []
+    real_publish = queue._lean_publish
+    monkeypatch.setattr(
+        queue, "_lean_publish", lambda *a: (callers.append(threading.current_thread()), real_publish(*a))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enqueue(lean_later, "row-1") is None
+
+    assert queue.lean_flush(5)
+    assert callers and callers[0] is not threading.current_thread()
+    assert _popped(broker)["body"][0] == ["row-1"]
+
+
+def test_a_lean_message_after_commit_never_holds_the_caller_when_redis_hangs(
+    alpha, lean_app, caplog, django_capture_on_commit_callbacks
+):
+    """Redis accepting but never answering: the caller returns at once; the thread logs the failure."""
+    from clients import queue
+
+    app, _ = lean_app
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    app.conf.broker_url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+    @app.task(name="tests.lean_hanging", ignore_result=True, lean_publish=True)
+    def lean_hanging(*args):
+        return None
+
+    try:
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert enqueue(lean_hanging, "row-2") is None
+        assert time.monotonic() - started < 0.5
+        assert queue.lean_flush(10)
+    finally:
+        listener.close()
+    assert "Could not queue tests.lean_hanging" in caplog.text
 
 
 def test_a_task_not_declared_lean_or_with_its_own_queue_goes_through_celery(alpha, lean_app, monkeypatch):

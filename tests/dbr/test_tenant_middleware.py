@@ -70,3 +70,44 @@ def test_an_unknown_host_is_answered_on_the_public_schema(tenants, db):
 
     assert response.status_code == 404 and seen == {}
     assert connection.schema_name == "public"
+
+
+def _drop_this_connection_on_the_server() -> None:
+    """What a database restart does to a persistent connection: the server ends its backend."""
+    import psycopg
+    from django.conf import settings
+
+    pid = connection.connection.info.backend_pid
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_the_lookup_is_the_health_check_no_select_1_first(tenants, committed_db, monkeypatch):
+    """A reused connection is checked by the lookup itself: Django's `SELECT 1` round trip is not made."""
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    _through_middleware("alpha.localhost")
+    assert connection.health_check_enabled
+    connection.health_check_done = False  # what request_started does to a persistent connection
+    checks = []
+    monkeypatch.setattr(DatabaseWrapper, "is_usable", lambda self: checks.append(self) or True)
+
+    response, seen = _through_middleware("alpha.localhost")
+
+    assert response.status_code == 200 and seen["tenant"] == tenants["alpha"]
+    assert checks == []
+
+
+def test_the_first_request_after_the_database_dropped_the_connection_is_answered(tenants, committed_db):
+    """Twilio never resends an SMS webhook that got a 500: a dead connection is replaced, not reported."""
+    _through_middleware("alpha.localhost")
+    connection.health_check_done = False
+    _drop_this_connection_on_the_server()
+
+    response, seen = _through_middleware("alpha.localhost")
+
+    assert response.status_code == 200
+    assert seen["tenant"] == tenants["alpha"] and seen["schema"] == tenants["alpha"].schema_name

@@ -3,6 +3,8 @@
     with FakeTwilio() as fake:                # http://127.0.0.1:<port>, a server thread
         fake.reject_number("+447700900111", 21211)
         fake.fail_next("500")                 # "500", "429", "delay", "drop", "garbage", "error"
+        fake.outage("500")                    # every request fails so until fake.outage(None)
+        fake.answer_delay = 0.2               # every answer takes 200 ms (a real provider's latency)
         ...
         fake.messages                         # every message it accepted, in order
 
@@ -62,6 +64,8 @@ class FakeTwilio:
         self._messages: list[dict] = []
         self._faults: list[Fault] = []
         self._rejected: dict[str, int] = {}
+        self._outage: Fault | None = None  # a fault every request meets until it is lifted
+        self.answer_delay = 0.0  # seconds every answer waits, as a real provider's latency
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -75,7 +79,7 @@ class FakeTwilio:
             pass
 
         Handler.fake = fake
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = False  # server_close() joins every handler thread
         self._server.block_on_close = True
         self._thread = threading.Thread(
@@ -119,6 +123,17 @@ class FakeTwilio:
         with self._lock:
             self._faults += [Fault(kind, store, code, seconds) for _ in range(times)]
 
+    def outage(self, kind: str | None, *, store: bool = False) -> None:
+        """Every request from now on fails with `kind` ("500", "429", "drop", …); None ends the outage.
+
+        `store`: a POST is recorded before it fails (Twilio kept the text, we never heard); by default not,
+        so a text sent during the outage reaches nobody and must be sent again once it ends.
+        """
+        if kind is not None and kind not in ("500", "429", "drop", "garbage"):
+            raise ValueError(kind)
+        with self._lock:
+            self._outage = Fault(kind, store) if kind else None
+
     def reject_number(self, number: str, code: int = 21211) -> None:
         """Every message to `number` gets a Twilio 4xx error with this code."""
         with self._lock:
@@ -138,7 +153,7 @@ class FakeTwilio:
     # --- internals ---
     def _next_fault(self) -> Fault | None:
         with self._lock:
-            return self._faults.pop(0) if self._faults else None
+            return self._faults.pop(0) if self._faults else self._outage
 
     def _store(self, form: dict, *, status: str = "queued", at: datetime | None = None) -> dict:
         at = at or self.clock()
@@ -194,6 +209,10 @@ class FakeTwilio:
         return sorted(found, key=lambda m: parsedate_to_datetime(m["date_created"]), reverse=True)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many senders connect at once (bench/cadence sends on dozens of threads)
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeTwilio
     protocol_version = "HTTP/1.0"  # one request per connection: no idle keep-alive threads at stop
@@ -221,6 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = f"{API}{fake.account_sid}/Messages"
         if not url.path.startswith(prefix):
             return self._json(404, _error_body(20404, 404))
+        if fake.answer_delay and fake._stopping.wait(fake.answer_delay):
+            return None
         fault = fake._next_fault()
         is_create = method == "POST" and url.path == prefix + ".json"
         stored = fake._store(form) if is_create and fault and fault.store else None
