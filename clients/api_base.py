@@ -97,9 +97,10 @@ def api_exception_handler(exc, context):
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
         fields = _fields(detail)
+        whole = {"non_field_errors", "detail"}  # about the request as a whole, not one field
         message = (
-            " ".join(fields["non_field_errors"])
-            if set(fields) == {"non_field_errors"}
+            " ".join(text for name in fields for text in fields[name])
+            if fields and set(fields) <= whole
             else "Some fields are not valid: " + "; ".join(_messages(detail))
         )
         code = "invalid"
@@ -400,10 +401,10 @@ ERROR_STATUSES = {
     "401": "No valid token or session (a suspended user's tokens stop working).",
     "403": "Signed in, but this client's data or this action is not yours to reach.",
     "404": "Not found, or not visible to you.",
+    "409": "Refused in the object's current state (or the same Idempotency-Key is still being processed).",
     "429": "Too many requests for this token: wait `Retry-After` seconds.",
 }
 IDEMPOTENCY_STATUSES = {
-    "409": "A request with the same Idempotency-Key is still being processed.",
     "422": "This Idempotency-Key was used for another request.",
 }
 ERROR_EXAMPLE = {

@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
+from clients.api_base import error_response
 from clients.params import uuid_param
 from clients.roles import Action, can, is_client_admin
 from sophie.gdpr import lead_data_export, lead_erase
@@ -215,7 +216,8 @@ class InsightViewSet(viewsets.ReadOnlyModelViewSet):
         except InsightRefused as refused:
             insight.refresh_from_db()
             code = status.HTTP_400_BAD_REQUEST if insight.status in Insight.OPEN else status.HTTP_409_CONFLICT
-            return Response({"detail": str(refused)}, status=code)
+            kind = "invalid" if code == status.HTTP_400_BAD_REQUEST else "already_reviewed"
+            return error_response(code, kind, str(refused))  # the API's one error shape (docs/api.md)
         insight.refresh_from_db()
         return Response(InsightSerializer(insight).data)
 
