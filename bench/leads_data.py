@@ -16,8 +16,20 @@ from leads.services import dataset_create
 
 # Every NOT NULL column without a database default is here (checked by `copy_columns_check`).
 COPY_COLUMNS = (
-    "id", "dataset_id", "first_name", "last_name", "phone_number", "email", "postcode",
-    "contact_status", "archived", "custom_fields", "call_booked", "manual_mode", "total_messages", "row_number",
+    "id",
+    "dataset_id",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "email",
+    "postcode",
+    "contact_status",
+    "archived",
+    "custom_fields",
+    "call_booked",
+    "manual_mode",
+    "total_messages",
+    "row_number",
 )
 STATS_TRIGGERS = ("leads_stats_insert", "leads_stats_update", "leads_stats_delete")
 CUSTOM_FIELDS = json.dumps({"source": "bench"})
@@ -70,8 +82,20 @@ def lead_rows(dataset_id: uuid.UUID, n: int) -> list[LeadRow]:
     """`n` leads for one dataset, in COPY_COLUMNS order; 10% archived."""
     return [
         (
-            uuid.uuid4(), dataset_id, f"First{i}", f"Last{i}", f"+4479{i:08d}", f"lead{i}@example.com",
-            "SW1A 1AA", status_for(i), i % 10 == 3, CUSTOM_FIELDS, False, False, 0, i + 1,
+            uuid.uuid4(),
+            dataset_id,
+            f"First{i}",
+            f"Last{i}",
+            f"+4479{i:08d}",
+            f"lead{i}@example.com",
+            "SW1A 1AA",
+            status_for(i),
+            i % 10 == 3,
+            CUSTOM_FIELDS,
+            False,
+            False,
+            0,
+            i + 1,
         )
         for i in range(n)
     ]
@@ -159,8 +183,8 @@ def dataset_row_state(dataset_id: uuid.UUID) -> tuple[int, int, int]:
         execute("SELECT pg_stat_force_next_flush()")  # this backend's counts, flushed before the next statement
     else:
         sleep(1.5)  # the statistics collector reports about every 0.5 s
-    (xmin, hot), = execute("SELECT xmin::text::bigint, hot_leads FROM datasets WHERE id = %s", [dataset_id])
-    (updates,), = execute("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'datasets'::regclass")
+    ((xmin, hot),) = execute("SELECT xmin::text::bigint, hot_leads FROM datasets WHERE id = %s", [dataset_id])
+    ((updates,),) = execute("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'datasets'::regclass")
     return xmin, updates, hot
 
 

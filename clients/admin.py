@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
-from rest_framework.authtoken.models import Token
 
 from clients.admin_sites import public_admin
-from clients.models import Client, Domain, User
+from clients.models import ApiToken, Client, Domain, User
 
 
 class DomainInline(admin.TabularInline):
@@ -103,8 +102,14 @@ class UserAdmin(NoDeleteAdmin, DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "client", "role", "password1", "password2"]})]
 
 
-@admin.register(Token, site=public_admin)
-class TokenAdmin(admin.ModelAdmin):
-    list_display = ["key", "user", "created"]
-    search_fields = ["user__email"]
-    raw_id_fields = ["user"]
+@admin.register(ApiToken, site=public_admin)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Made and shown once in Settings › API tokens; here platform staff can only see and revoke them."""
+
+    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    search_fields = ["user__email", "name", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "key_hash", "created_at", "last_used_at"]
+    fields = ["user", "name", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -267,3 +267,47 @@ class ClientLogo(models.Model):
 
     def __str__(self) -> str:
         return f"Logo of {self.client}"
+class ApiToken(CreatedModel):
+    """A personal API key (docs/api.md): only its SHA-256 is kept; the key itself is shown once, when made."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.TextField()
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text="The key's first characters, to tell tokens apart.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "api_tokens"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="idx_api_tokens_user")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiIdempotencyKey(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key`, replayed for a repeat of it (docs/api.md)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    schema_name = models.TextField()
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty while in progress.")
+    body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "api_idempotency_keys"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "schema_name", "key"], name="uniq_api_idempotency_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idx_api_idempotency_created")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,3 +1,4 @@
+import json
 from functools import cache
 from urllib.parse import unquote_to_bytes
 
@@ -121,16 +122,25 @@ class BadInputMiddleware:
         problem = _bad_input(request)
         if problem is None:
             return None
-        return _bad_request(f"The request was refused: {problem}. Remove the character and try again.")
+        return _bad_request(
+            f"The request was refused: {problem}. Remove the character and try again.", api=_is_api(request)
+        )
 
     def process_exception(self, request, exception):
         # A malformed id (clients.params) or any other BadRequest: its message, not a bare error page.
         if isinstance(exception, BadRequest):
-            return _bad_request(f"The request was refused: {exception}")
+            return _bad_request(f"The request was refused: {exception}", api=_is_api(request))
         return None
 
 
-def _bad_request(text: str) -> HttpResponseBadRequest:
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _bad_request(text: str, *, api: bool = False) -> HttpResponseBadRequest:
+    if api:  # the API's one error shape (docs/api.md)
+        body = {"error": {"code": "parse_error", "message": text, "fields": {}}}
+        return HttpResponseBadRequest(json.dumps(body), content_type="application/json")
     return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
 
 

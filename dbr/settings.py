@@ -56,8 +56,8 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "django_htmx",
     "template_partials",
@@ -275,13 +275,24 @@ AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token first: an unauthenticated request is told 401 with `WWW-Authenticate: Token`.
+        "clients.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["clients.permissions.IsMemberOfThisClient"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    # docs/api.md: keyset pages, one error shape, a rate per token counted in Redis.
+    "DEFAULT_PAGINATION_CLASS": "clients.api_base.KeysetPagination",
+    "EXCEPTION_HANDLER": "clients.api_base.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["clients.api_base.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+# Requests per token (or per signed-in user) and period: s, m, h or d.
+DBR_API_RATE = env_str("DBR_API_RATE", "600/m")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every web process: the API's throttle counts.
+    "api": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "dbr"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "DBR API",
@@ -289,6 +300,24 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema is for the client's own users and tokens, like the API it describes.
     "SERVE_PERMISSIONS": ["clients.permissions.IsMemberOfThisClient"],
+    "DESCRIPTION": "Everything staff do in the dashboard, for integrations. Authenticate with "
+    "`Authorization: Token <key>` (Settings › API tokens). Pages are keyset cursors; every error is "
+    '`{"error": {"code", "message", "fields"}}`.',
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clients.api_base.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ContactStatusEnum": "leads.models.Lead.ContactStatus",
+        "CampaignStatusEnum": "leads.models.Dataset.CampaignStatus",
+        "UploadStatusEnum": "leads.models.Upload.Status",
+        "ConversationStatusEnum": "campaigns.models.Conversation.Status",
+        "MessageStatusEnum": "campaigns.models.Message.Status",
+    },
 }
 
 LOGGING = {

@@ -19,6 +19,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Redis database 15 unless told otherwise, so tests never touch a running demo's queue.
 REDIS_URL = os.environ.get("DBR_TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 CELERY_BROKER_URL = REDIS_URL
+CACHES = {**CACHES, "api": {**CACHES["api"], "LOCATION": REDIS_URL}}  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = "dbr-test"
 # One temporary folder per test run, shared with the workers the tests start.
 MEDIA_ROOT = Path(os.environ.get("DBR_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="dbr-test-media-"))  # noqa: F405

@@ -1,5 +1,4 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
 from campaigns.views import bookings as booking_pages
 from campaigns.views import inbox as inbox_pages
@@ -11,8 +10,9 @@ from campaigns.webhooks import cal_webhook, sms_webhook, status_webhook
 from clients import notification_pages
 from clients import views as client_views
 from clients.admin_sites import client_admin
+from clients.api_token_pages import api_tokens_page
 from dbr import views
-from dbr.api import router
+from dbr.api import RedocView, SchemaView, SwaggerView, router
 from leads import outbound_pages
 from leads import views as lead_views
 from sophie import gdpr_pages
@@ -72,6 +72,7 @@ urlpatterns = [
     path("settings/outbound/url/", outbound_pages.outbound_url, name="outbound_url"),
     path("settings/outbound/secret/", outbound_pages.outbound_secret, name="outbound_secret"),
     path("settings/outbound/test/", outbound_pages.outbound_test, name="outbound_test"),
+    path("settings/api-tokens/", api_tokens_page, name="settings_api_tokens"),
     path("settings/users/invite/", settings_pages.settings_user_invite, name="settings_user_invite"),
     path("settings/users/<uuid:pk>/", settings_pages.settings_user_edit, name="settings_user_edit"),
     path("settings/users/<uuid:pk>/suspend/", settings_pages.settings_user_suspend, name="settings_user_suspend"),
@@ -91,7 +92,9 @@ urlpatterns = [
     path("brand/logo/<int:version>.<str:extension>", client_views.brand_logo, name="brand_logo"),
     path("files/", include("leads.urls_files")),
     path("admin/", client_admin.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/schema/", SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("api/", include(router.urls)),
     path("sophie/prompts/", include("sophie.urls_prompts")),
     path("sophie/", include("sophie.urls_learning")),

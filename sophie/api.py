@@ -4,12 +4,15 @@
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
+from clients.api_base import error_response
 from clients.params import uuid_param
 from clients.roles import Action, can, is_client_admin
 from sophie.gdpr import lead_data_export, lead_erase
@@ -50,6 +53,11 @@ class LeadDataViewSet(viewsets.ViewSet):
         if not is_client_admin(request.user):
             raise PermissionDenied("Only the client's administrators may export or erase a person's data.")
 
+    @extend_schema(
+        summary="Everything held about one person (subject access), as a JSON file",
+        parameters=[OpenApiParameter("phone_number", str, required=True, description="E.164, like +447700900123.")],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+    )
     @action(detail=False, methods=["get"])
     def export(self, request):
         data = lead_data_export(phone_number=_number(request.query_params))
@@ -57,6 +65,12 @@ class LeadDataViewSet(viewsets.ViewSet):
         response["Content-Disposition"] = 'attachment; filename="lead-data.json"'
         return response
 
+    @extend_schema(
+        summary="Erase one person's data (their number is suppressed)",
+        request=inline_serializer("LeadErase", {"phone_number": serializers.CharField()}),
+        responses=inline_serializer("LeadErased", {"erased": serializers.JSONField()}),
+        examples=[OpenApiExample("Erase", value={"phone_number": "+447700900123"}, request_only=True)],
+    )
     @action(detail=False, methods=["post"])
     def erase(self, request):
         done = lead_erase(phone_number=_number(request.data), actor=request.user, at=timezone.now())
@@ -167,6 +181,7 @@ class InsightViewSet(viewsets.ReadOnlyModelViewSet):
     `?insight_type=`. `POST {id}/approve/` (optional lesson fields), `teach/` {should_have_said}, `dismiss/`
     {feedback} — each once: a second review is refused with 409."""
 
+    queryset = Insight.objects.none()  # names the model for the schema; get_queryset applies access
     serializer_class = InsightSerializer
 
     def get_queryset(self):
@@ -201,7 +216,8 @@ class InsightViewSet(viewsets.ReadOnlyModelViewSet):
         except InsightRefused as refused:
             insight.refresh_from_db()
             code = status.HTTP_400_BAD_REQUEST if insight.status in Insight.OPEN else status.HTTP_409_CONFLICT
-            return Response({"detail": str(refused)}, status=code)
+            kind = "invalid" if code == status.HTTP_400_BAD_REQUEST else "already_reviewed"
+            return error_response(code, kind, str(refused))  # the API's one error shape (docs/api.md)
         insight.refresh_from_db()
         return Response(InsightSerializer(insight).data)
 
@@ -270,6 +286,7 @@ class PromptViewSet(viewsets.ReadOnlyModelViewSet):
     `rollback/` {reason, replacing}, `apply-lesson/` {lesson}. `replacing` is the live version's id the caller
     saw (null: none); if another change made a different version live meanwhile, the call is refused."""
 
+    queryset = Prompt.objects.none()  # names the model for the schema; get_queryset applies access
     serializer_class = PromptSerializer
 
     def get_queryset(self):

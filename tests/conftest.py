@@ -90,7 +90,8 @@ def committed_db(tenants, django_db_blocker):
         with connection.cursor() as cursor:
             for table in (
                 "notifications",
-                "authtoken_token",
+                "api_tokens",
+                "api_idempotency_keys",
                 "users_groups",
                 "users_user_permissions",
                 "django_admin_log",

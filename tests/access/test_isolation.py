@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from campaigns.models import Conversation, Message
+from clients.api_tokens import api_token_create
 from leads.models import Lead
 from leads.services import dataset_create
 
@@ -116,7 +116,7 @@ def test_every_url_on_the_outsiders_own_host_misses_the_other_clients_ids(alpha_
 
 
 def test_the_api_refuses_another_clients_token(alpha_objects, outsider, client):
-    token = Token.objects.create(user=outsider)
+    token = api_token_create(user=outsider, name="test")
     for path in [p for p in _paths(alpha_objects) if p.startswith("/api/")]:
         for method in ("get", "patch"):
             response = getattr(client, method)(
@@ -133,7 +133,7 @@ def test_the_api_refuses_another_clients_token(alpha_objects, outsider, client):
 
 
 def test_the_api_serves_the_owner_with_a_token(alpha_objects, owner, client):
-    token = Token.objects.create(user=owner)
+    token = api_token_create(user=owner, name="test")
 
     response = client.get("/api/leads/", HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {token.key}")
 

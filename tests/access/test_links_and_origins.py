@@ -5,8 +5,8 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client as Browser
-from rest_framework.authtoken.models import Token
 
+from clients.api_tokens import api_token_create
 from clients.models import User
 
 ALPHA = {"HTTP_HOST": "alpha.localhost"}
@@ -77,10 +77,10 @@ def test_a_post_with_another_clients_origin_is_refused(owner, beta):
 
 def test_the_api_schema_needs_a_signed_in_user_or_a_token(owner, outsider, client):
     assert client.get("/api/schema/", **ALPHA).status_code in (401, 403)
-    stranger = Token.objects.create(user=outsider)
+    stranger = api_token_create(user=outsider, name="test")
     assert client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {stranger.key}", **ALPHA).status_code in (401, 403)
 
-    token = Token.objects.create(user=owner)
+    token = api_token_create(user=owner, name="test")
     assert client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token.key}", **ALPHA).status_code == 200
     client.force_login(owner)
     assert client.get("/api/schema/", **ALPHA).status_code == 200

@@ -2,9 +2,9 @@
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from campaigns.models import InboundSms, Message
+from clients.api_tokens import api_token_create
 from clients.models import User
 from leads.models import CampaignSettings, Lead
 from leads.services import dataset_create
@@ -62,7 +62,7 @@ def _do(action, client, user, lead, world):
         lead.refresh_from_db()
         return lead.contact_status == "HOT"
     if action == "change_status_api":
-        token = Token.objects.create(user=user)
+        token = api_token_create(user=user, name="test")
         client.patch(
             f"/api/leads/{lead.pk}/",
             {"contact_status": "WARM"},

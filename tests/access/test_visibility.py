@@ -1,8 +1,8 @@
 """allowed_dataset_ids and can_view_all_leads narrow lists, detail pages, the API and the admin."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from clients.api_tokens import api_token_create
 from clients.models import User
 from leads.models import Lead
 from leads.services import dataset_create
@@ -65,7 +65,7 @@ def test_an_empty_allowed_list_means_no_datasets(two_datasets, make_user, alpha,
 
 
 def test_the_api_applies_the_same_narrowing(two_datasets, teammate, client):
-    token = Token.objects.create(user=teammate)
+    token = api_token_create(user=teammate, name="test")
 
     body = client.get("/api/leads/", HTTP_AUTHORIZATION=f"Token {token.key}", **HOST).json()
 

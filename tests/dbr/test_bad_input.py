@@ -7,10 +7,10 @@ import uuid
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from campaigns.models import MessageStatusEvent
 from campaigns.twilio_signature import twilio_sign
+from clients.api_tokens import api_token_create
 from tests.campaigns.helpers import campaign_dataset
 
 HOST = {"HTTP_HOST": "alpha.localhost"}
@@ -47,7 +47,7 @@ def test_it_answers_400_to_nul_or_invalid_utf8_in_a_form_field(signed_in):
 
 
 def test_it_answers_400_to_a_malformed_id(signed_in, owner):
-    token = Token.objects.create(user=owner)
+    token = api_token_create(user=owner, name="test")
 
     api = signed_in.get("/api/leads/?dataset=north", HTTP_AUTHORIZATION=f"Token {token.key}", **HOST)
     page = signed_in.get("/leads/?dataset=1", **HOST)

@@ -29,7 +29,13 @@ def _remove_greenstar() -> None:
         cursor.execute('DROP SCHEMA IF EXISTS "greenstar" CASCADE')
         # Raw deletes: Django's collector cannot follow tenant rows that point at users.
         ids = "SELECT id FROM public.users WHERE email = ANY(%s)"
-        for table in ("authtoken_token", "users_groups", "users_user_permissions", "django_admin_log"):
+        for table in (
+            "api_tokens",
+            "api_idempotency_keys",
+            "users_groups",
+            "users_user_permissions",
+            "django_admin_log",
+        ):
             cursor.execute(f"DELETE FROM public.{table} WHERE user_id IN ({ids})", [EMAILS])
         cursor.execute("DELETE FROM public.users WHERE email = ANY(%s)", [EMAILS])
     for client in Client.objects.filter(slug="greenstar"):

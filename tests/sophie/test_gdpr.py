@@ -7,9 +7,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from campaigns.models import InboundSms, Message, MessageStatusEvent
+from clients.api_tokens import api_token_create
 from clients.storage import bucket_storage, save_client_file
 from leads.models import Lead, LeadEvent, Suppression
 from sophie.gdpr import lead_data_export, lead_erase
@@ -95,7 +95,7 @@ def test_the_lead_page_the_api_and_the_command_reach_the_same_service(person, ow
     page = client.get(f"/leads/{lead.pk}/data/", **HOST)
     assert page.status_code == 200 and SECRET in page.content.decode()
 
-    token = Token.objects.create(user=owner)
+    token = api_token_create(user=owner, name="test")
     api = client.get(
         f"/api/lead-data/export/?phone_number={lead.phone_number.replace('+', '%2B')}",
         HTTP_AUTHORIZATION=f"Token {token.key}",

@@ -1,8 +1,8 @@
 """Lessons and insights over the API and in the admin: the same services, the same role rules."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from clients.api_tokens import api_token_create
 from sophie.insights.messages import message_quality_check
 from sophie.lessons import lesson_create
 from sophie.models import Insight, Lesson
@@ -14,7 +14,7 @@ HOST = {"HTTP_HOST": "alpha.localhost"}
 
 
 def _api(client, user):
-    token = Token.objects.create(user=user)
+    token = api_token_create(user=user, name="test")
     return {**HOST, "HTTP_AUTHORIZATION": f"Token {token.key}"}
 
 
@@ -33,7 +33,7 @@ def test_it_creates_lists_updates_and_archives_lessons(owner, client):
     assert [row["title"] for row in results] == ["Too expensive"]
     assert patched.json()["priority"] == 7 and patched.json()["title"] == "Too expensive"
     assert archived.json()["status"] == "archived" and again.status_code == 400
-    assert "already archived" in again.json()["detail"]
+    assert "already archived" in again.json()["error"]["message"]
 
 
 def test_bad_input_gets_a_clear_400(owner, client):
@@ -45,8 +45,8 @@ def test_bad_input_gets_a_clear_400(owner, client):
     )
     a_list = client.post("/api/lessons/", [1, 2], content_type="application/json", **auth)
 
-    assert empty.status_code == 400 and empty.json()["detail"] == "A lesson needs a title."
-    assert spaces.status_code == 400 and "only spaces" in spaces.json()["detail"]
+    assert empty.status_code == 400 and empty.json()["error"]["message"] == "A lesson needs a title."
+    assert spaces.status_code == 400 and "only spaces" in spaces.json()["error"]["message"]
     assert a_list.status_code == 400
 
 
@@ -76,7 +76,7 @@ def test_the_review_queue_over_the_api(insight, owner, client):
     results = listed["results"] if isinstance(listed, dict) else listed
     assert str(insight.pk) in [row["id"] for row in results]
     assert approved.status_code == 200 and approved.json()["status"] == "approved_and_learned"
-    assert twice.status_code == 409 and "already reviewed" in twice.json()["detail"]
+    assert twice.status_code == 409 and "already reviewed" in twice.json()["error"]["message"]
     assert Lesson.objects.filter(source="sophie_suggestion").count() == 1
 
 
@@ -87,7 +87,7 @@ def test_teach_with_nothing_written_is_a_400(insight, owner, client):
         f"/api/insights/{insight.pk}/teach/", {"should_have_said": ""}, content_type="application/json", **auth
     )
 
-    assert response.status_code == 400 and "should have said" in response.json()["detail"]
+    assert response.status_code == 400 and "should have said" in response.json()["error"]["message"]
 
 
 def test_the_admin_saves_through_the_service_and_refuses_a_blank_word(owner, client):

@@ -89,10 +89,12 @@ def test_refusals_are_400_with_the_reason(default, owner, client):
         f"/api/prompts/{default.pk}/apply-lesson/", {"lesson": "x"}, content_type="application/json", **HOST
     )
 
-    assert stale.status_code == 400 and "Someone else changed the live version" in stale.json()["detail"]
-    assert long.status_code == 400 and "at most" in long.json()["detail"]
-    assert unknown.status_code == 400 and "Unknown sections: nonsense" in unknown.json()["sections"]
-    assert lesson.status_code == 400 and "archived" in lesson.json()["detail"]
+    assert stale.status_code == 400 and "Someone else changed the live version" in stale.json()["error"]["message"]
+    assert long.status_code == 400 and "at most" in long.json()["error"]["message"]
+    assert (
+        unknown.status_code == 400 and "Unknown sections: nonsense" in unknown.json()["error"]["fields"]["sections"][0]
+    )
+    assert lesson.status_code == 400 and "archived" in lesson.json()["error"]["message"]
     assert bad_id.status_code == 400
     assert Prompt.objects.count() == 3
 

@@ -1,0 +1,115 @@
+"""bench/api: GET /api/leads/ at a million leads, server time beside the raw SQL of the same requests.
+
+    bench/api [--leads N] [--quick] [--runs R] [--keep]
+
+One client (own database dbr_bench_api) with N leads (default 1,000,000) in 10 datasets, seeded with COPY
+by bench/dashboard's seeder (leads only, no messages). Then, through Django's test client with a token
+(`Authorization: Token …`: the whole request, tenant and token look-ups, throttle in Redis, selector,
+serializer, JSON), p50/p95 over R runs after 3 warm-ups of:
+
+  1. the first page                       /api/leads/
+  2. a filtered page                      /api/leads/?dataset=…&status=HOT
+  3. a page deep in the cursor            /api/leads/?cursor=<the row half way down>
+
+beside the raw SQL of the same request: every statement it ran, replayed on a plain cursor, and its main
+query alone. Goal: p95 < 150 ms and within 2× of raw SQL. Needs PostgreSQL and Redis (database
+DBR_BENCH_REDIS_URL, default redis://127.0.0.1:6379/5); writes bench/results/api.md.
+"""
+
+import argparse
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import database
+from bench.inbound_bench import percentile
+from bench.log import log
+
+API_DB = "dbr_bench_api"
+RESULTS_FILE = Path(__file__).resolve().parent / "results" / "api.md"
+SLUG = "benchapi"
+GOAL = 0.150
+
+
+def run(n_leads: int, runs: int) -> str:
+    from django.db import connection
+    from django.test import Client as TestClient
+    from django.utils.http import urlencode
+    from django_tenants.utils import schema_context
+
+    from bench import dashboard_bench
+    from clients.api_tokens import api_token_create
+    from clients.models import User
+    from clients.services import client_create
+
+    client_obj = client_create(name="Bench API Ltd", slug=SLUG)
+    connection.set_tenant(client_obj)
+    dashboard_bench.MESSAGES_PER_LEAD = 0  # the API's lead pages read leads only
+    datasets, seed_seconds = dashboard_bench.seed(n_leads, datetime.now(UTC))
+    with schema_context("public"):
+        owner = User.objects.create_user(
+            "owner@bench.example", "bench-password-1", client=client_obj, role=User.Role.COMPANY_OWNER
+        )
+        key = api_token_create(user=owner, name="bench").key
+    connection.set_tenant(client_obj)
+    api = TestClient(HTTP_AUTHORIZATION=f"Token {key}")
+    dashboard_bench.HOST = {"HTTP_HOST": f"{SLUG}.localhost"}
+    deep = dashboard_bench.deep_cursor(n_leads // 2)
+    cases = [
+        ("First page", "/api/leads/"),
+        ("Filtered page (dataset + HOT)", "/api/leads/?" + urlencode({"dataset": datasets[3], "status": "HOT"})),
+        ("Deep in the cursor (half way)", "/api/leads/?" + urlencode({"cursor": deep})),
+    ]
+    rows, notes = [], []
+    for label, path in cases:
+        log(f"timing {label}")
+        times, statements = dashboard_bench.timed_request(api, path, runs)
+        raw_all = dashboard_bench.raw_times(statements, runs)
+        raw_main = dashboard_bench.raw_times([dashboard_bench.main_query(statements, "table")], runs)
+        main_sql = " ".join(dashboard_bench.main_query(statements, "table")[0].split())
+        notes.append(f"- {label}: `{main_sql[:220]}…`")
+        p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
+        raw95 = percentile(raw_all, 0.95)
+        verdict = "OK" if p95 < GOAL and p95 <= 2 * max(raw95, 0.001) + 0.002 else "MISSED"
+        rows.append(
+            f"| {label} | {p50 * 1000:.1f} | {p95 * 1000:.1f} | {percentile(raw_main, 0.5) * 1000:.1f} | "
+            f"{percentile(raw_all, 0.5) * 1000:.1f} | {raw95 * 1000:.1f} | {len(statements)} | "
+            f"< {GOAL * 1000:.0f} ms, ≤ 2× raw: {verdict} |"
+        )
+    header = (
+        f"# bench/api\n\n`GET /api/leads/` with a token, {n_leads:,} leads in {dashboard_bench.DATASETS} datasets "
+        f"(seeded with COPY in {seed_seconds:.0f} s); {runs} runs each after 3 warm-ups; "
+        f"PostgreSQL {database.server_version()}.\n\n"
+        "| request | p50 ms | p95 ms | main query p50 ms | all its SQL p50 ms | all its SQL p95 ms | queries | goal |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---|\n"
+    )
+    return header + "\n".join(rows) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="100,000 leads and 20 runs")
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--keep", action="store_true", help="keep the dbr_bench_api database")
+    args = parser.parse_args()
+    n_leads, runs = (100_000, 20) if args.quick else (args.leads, args.runs)
+    os.environ["REDIS_URL"] = os.environ.get("DBR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+    os.environ["DBR_API_RATE"] = "1000000/s"  # the bench times the API, not its throttle's refusals
+    url = database.recreate(API_DB)
+    try:
+        database.django_setup(url)
+        report = run(n_leads, runs)
+        from bench.report import publish
+
+        publish(report, RESULTS_FILE)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            database.drop(API_DB)
+
+
+if __name__ == "__main__":
+    main()
