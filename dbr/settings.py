@@ -194,6 +194,9 @@ CELERY_BEAT_SCHEDULE = {
     "file-retention": {"task": "leads.tasks.expire_files_all", "schedule": 3600.0},
     "outbound-events": {"task": "leads.tasks.webhooks_due_all", "schedule": 30.0},
 }
+# Spare, fully migrated schemas kept for new clients (clients/spares.py); 0 turns the pool off.
+DBR_SPARE_SCHEMAS = env_int("DBR_SPARE_SCHEMAS", 2)
+CELERY_BEAT_SCHEDULE["spare-schemas"] = {"task": "clients.tasks.refill_spare_schemas", "schedule": 300.0}
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------
 DBR_SMS_BACKEND = env_str("DBR_SMS_BACKEND", "simulator")
