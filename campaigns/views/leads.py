@@ -31,7 +31,7 @@ def _lead_page(request, lead: Lead, reply_form: StaffReplyForm, status: int = 20
     context = {
         "lead": lead,
         "thread": lead_thread(lead),
-        "timeline": lead_timeline(lead)[:100],
+        "timeline": lead_timeline(lead, limit=100),
         "nav": "leads",
         "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
         "demo_bookings": demo_bookings_enabled(),
