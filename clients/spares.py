@@ -110,9 +110,27 @@ def spare_take(*, schema_name: str) -> bool:
             continue
         with connection.cursor() as cursor:
             cursor.execute(f'ALTER SCHEMA "{name}" RENAME TO "{schema_name}"')
+        _functions_repoint(old=name, new=schema_name)
         logger.info("Schema %s taken from the spare %s", schema_name, name)
         return True
     return False
+
+
+def _functions_repoint(*, old: str, new: str) -> None:
+    """A trigger function made with `SET search_path FROM CURRENT` (clients/sql.py, the dataset-stats
+    triggers) keeps the schema's name as text, not its oid: after the rename it would look for its tables
+    in a schema that no longer exists. Each such setting gets the new name, as a fresh build would have."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), setting"
+            " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, unnest(p.proconfig) AS setting"
+            " WHERE n.nspname = %s AND setting LIKE 'search_path=%%'",
+            [new],
+        )
+        for function, setting in cursor.fetchall():
+            path = [part.strip().strip('"') for part in setting.split("=", 1)[1].split(",")]
+            quoted = ", ".join('"' + (new if part == old else part) + '"' for part in path)
+            cursor.execute(f"ALTER FUNCTION {function} SET search_path TO {quoted}")
 
 
 def _migrate(name: str) -> None:

@@ -74,6 +74,30 @@ def test_a_client_made_from_a_spare_sees_no_other_clients_data(tenants, pool):
         assert Lead.objects.count() == 1
 
 
+def _search_paths(schema: str) -> dict[str, list[str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = %s",
+            [schema],
+        )
+        return {name: [c.replace(schema, "<schema>") for c in config or []] for name, config in cursor.fetchall()}
+
+
+def test_its_trigger_functions_find_their_tables_under_the_new_name(tenants, pool):
+    spares.spares_refill(target=1)
+
+    client_create(name="Gamma Roofs", slug="gamma")
+
+    connection.set_schema_to_public()
+    assert _search_paths("gamma") == _search_paths("alpha") and _search_paths("gamma")
+    with schema_context("gamma"):
+        dataset = Dataset.objects.create(name="Gamma list")
+        Lead.objects.create(dataset=dataset, phone_number="+447700900123", first_name="Ann")
+        dataset.refresh_from_db()
+        assert dataset.total_leads == 1  # the stats trigger ran in gamma
+
+
 def test_without_a_spare_the_schema_is_migrated_as_before(tenants, pool):
     client = client_create(name="Gamma Roofs", slug="gamma")
 
