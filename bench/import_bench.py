@@ -34,7 +34,8 @@ from bench.procs import Sampler, process_tree
 from bench.report import Result, publish, table
 
 IMPORT_DB = "dbr_bench_import"
-REDIS_URL = os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/10")  # progress only; flushed at start and end
+# Import progress only; flushed at the start and the end.
+REDIS_URL = os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/10")
 CLIENT_SLUG = "benchimport"
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "import.md"
 REPO = Path(__file__).resolve().parent.parent

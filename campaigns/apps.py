@@ -10,3 +10,12 @@ class CampaignsConfig(AppConfig):
         from campaigns.checks import sms_backend_check
 
         checks.register(sms_backend_check)
+
+        from clients.queue import pending_work_register
+
+        # What beat's sweeps look for (clients/queue.py): a text not yet processed, an outbox text or a
+        # planned reply not yet settled.
+        pending_work_register("inbound", "EXISTS (SELECT 1 FROM inbound_sms WHERE processed_at IS NULL)")
+        pending_work_register(
+            "outbox", "EXISTS (SELECT 1 FROM messages WHERE status IN ('pending', 'sending', 'unknown', 'scheduled'))"
+        )

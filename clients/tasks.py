@@ -3,7 +3,9 @@
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
+from clients.queue import clients_idle_mark
 from clients.spares import spares_refill
 
 log = logging.getLogger(__name__)
@@ -24,3 +26,9 @@ def refill_spare_schemas() -> int:
             result.dropped,
         )
     return result.built
+
+
+@shared_task(ignore_result=True, time_limit=300, soft_time_limit=270)
+def mark_idle_clients() -> int:
+    """Beat (public schema), every minute: clients with no pending work and no recent request leave the sweeps."""
+    return clients_idle_mark(at=timezone.now())
