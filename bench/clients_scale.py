@@ -105,7 +105,35 @@ class Queries:
         return execute(sql, params, many, context)
 
 
-def fanout(runs: int) -> list[Result]:
+def idle_pass(clients: int) -> list[Result]:
+    """The beat that clears the flag of clients with nothing pending, with a clock past their windows."""
+    from django.utils import timezone
+
+    from clients.models import Client
+    from clients.queue import ACTIVE_WINDOW, clients_idle_mark
+
+    now = timezone.now()
+    clients_idle_mark(at=now)  # first sighting: each client gets its window
+    later = now + ACTIVE_WINDOW * 2
+    started = perf_counter()
+    cleared = clients_idle_mark(at=later)
+    first = perf_counter() - started
+    started = perf_counter()
+    clients_idle_mark(at=later)
+    again = perf_counter() - started
+    busy = Client.objects.filter(work_pending=True).exclude(schema_name="public").count()
+    return [
+        Result(
+            f"idle check over {clients:,} clients (mark_idle_clients, every 60 s)",
+            2,
+            [first, again],
+            f"first pass: one pending-work statement per client, {cleared:,} cleared in {first:.2f} s; "
+            f"then nothing left to check: {again:.3f} s; {busy} clients still flagged",
+        )
+    ]
+
+
+def fanout(runs: int, state: str) -> list[Result]:
     from django.db import connection
 
     from campaigns.tasks import sweep_inbound_all, tick_all
@@ -131,7 +159,7 @@ def fanout(runs: int) -> list[Result]:
         verdict = "OK" if max(times) < GOAL_FANOUT else "FAIL"
         results.append(
             Result(
-                f"beat fan-out, nothing due: {task.name.split('.')[-1]} (every {every})",
+                f"beat fan-out, nothing due, {state}: {task.name.split('.')[-1]} (every {every})",
                 runs,
                 times,
                 f"{per_run:,} queries per run; {queued} tasks queued; goal < {GOAL_FANOUT:.0f} s: {verdict}",
@@ -397,8 +425,12 @@ def main(argv: list[str]) -> int:
         log(f"making {clients:,} clients")
         per_copy = clients_fill(clients)
         results = [Result(f"bench set-up: one client's schema copied ({clients - 1:,} times)", clients - 1, [per_copy])]
-        log("beat fan-out")
-        results += fanout(args.runs)
+        log("beat fan-out, every client flagged busy")
+        results += fanout(args.runs, "all flagged busy")
+        log("idle check")
+        results += idle_pass(clients)
+        log("beat fan-out, idle clients")
+        results += fanout(args.runs, "all idle")
         log("client_create")
         results += creates(clients)
         results += catalog(clients)
