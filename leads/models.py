@@ -388,7 +388,7 @@ class Upload(CreatedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Who ran the import: the actor of its leads' \"imported\" timeline entries.",
+        help_text='Who ran the import: the actor of its leads\' "imported" timeline entries.',
     )
 
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When the import was handed to a worker.")

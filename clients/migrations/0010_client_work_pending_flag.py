@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0009_client_n8n_webhook_secret'),
+        ("clients", "0009_client_n8n_webhook_secret"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='client',
-            name='active_until',
+            model_name="client",
+            name="active_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='client',
-            name='work_pending',
+            model_name="client",
+            name="work_pending",
             field=models.BooleanField(default=True),
         ),
     ]

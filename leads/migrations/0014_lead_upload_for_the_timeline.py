@@ -6,21 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0013_webhook_deliveries'),
+        ("leads", "0013_webhook_deliveries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lead',
-            name='upload',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='leads.upload'),
+            model_name="lead",
+            name="upload",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="leads.upload",
+            ),
         ),
         migrations.AddField(
-            model_name='upload',
-            name='imported_by',
-            field=models.ForeignKey(blank=True, help_text='Who ran the import: the actor of its leads\' "imported" timeline entries.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="upload",
+            name="imported_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text='Who ran the import: the actor of its leads\' "imported" timeline entries.',
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
