@@ -24,3 +24,12 @@ class CampaignsConfig(AppConfig):
                 warning="Their numbers join the suppression list and every text queued for them is cancelled.",
             )
         )
+
+        from clients.queue import pending_work_register
+
+        # What beat's sweeps look for (clients/queue.py): a text not yet processed, an outbox text or a
+        # planned reply not yet settled.
+        pending_work_register("inbound", "EXISTS (SELECT 1 FROM inbound_sms WHERE processed_at IS NULL)")
+        pending_work_register(
+            "outbox", "EXISTS (SELECT 1 FROM messages WHERE status IN ('pending', 'sending', 'unknown', 'scheduled'))"
+        )

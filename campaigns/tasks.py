@@ -16,7 +16,7 @@ from campaigns.outbox.reconcile import message_reconcile
 from campaigns.outbox.send import message_send, messages_send
 from campaigns.transports.simulator import post_status_callback  # noqa: F401 (so every worker knows it)
 from clients.models import Client
-from clients.queue import enqueue, in_each_ready_client
+from clients.queue import enqueue, in_each_busy_client
 
 log = logging.getLogger(__name__)
 MAX_DELAY = timedelta(minutes=5)  # no long countdowns: Redis re-delivers them after its visibility timeout
@@ -114,7 +114,7 @@ def sweep_inbound_all() -> int:
     end. Only clients with texts left unprocessed (broker down, worker killed) get a task; a client with no
     campaign running but outbox texts due (a staff reply held by quiet hours) gets a tick to send them."""
     count = 0
-    for client in in_each_ready_client():
+    for client in in_each_busy_client():
         if inbound_unprocessed_exists(at=timezone.now()):
             enqueue(sweep_inbound_client, after_commit=False)
             count += 1

@@ -84,6 +84,10 @@ class Client(TenantMixin, TimestampedModel):
     has_active_campaign = models.BooleanField(default=False)
     # The client-wide switch: off, Sophie plans and sends no reply for any dataset.
     sophie_enabled = models.BooleanField(default=True)
+    # Beat's sweeps visit a client only while this is set (clients/queue.py, docs/scaling.md §1): cleared when a
+    # check found no pending work of any kind and no request for a while, set again by the next request.
+    work_pending = models.BooleanField(default=True)
+    active_until = models.DateTimeField(null=True, blank=True)
     # False until provisioning finished; nothing runs for a client that is not ready.
     schema_ready = models.BooleanField(default=False)
     # The last cadence tick: when it ran, and why it failed (empty when it succeeded), for staff to see.

@@ -25,10 +25,11 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis
 from django.db import connection, transaction
+from django.utils import timezone
 from kombu.utils.json import dumps
 from kombu.utils.uuid import uuid
 from redis.backoff import NoBackoff
@@ -235,6 +236,95 @@ def _broker(url: str, transport: dict) -> redis.Redis:
             retry=Retry(NoBackoff(), 1),  # once at once: a connection the broker closed (a restart)
         )
     return _clients[url]
+
+
+# --- Which clients beat's sweeps visit -------------------------------------------------------------
+#
+# A public flag, `Client.work_pending`, lets the sweeps skip idle clients without a query in their schema.
+# A request on the client's host sets it (and pushes `active_until` ACTIVE_WINDOW ahead, written at most
+# every half window); `clients_idle_mark` clears it once the window has passed and one statement (one
+# snapshot) over the pending-work checks the apps registered finds nothing. Work is made by a request, or by
+# a task handling a row that is itself pending work (an unprocessed text, a scheduled reply, an import in
+# progress), in the transaction that settles that row: so the check sees the old row or the new one, and
+# a request in flight has pushed the window past the check's instant. Code that makes work for a client
+# outside a request (a management command, a shell) calls `client_work_mark`.
+
+ACTIVE_WINDOW = timedelta(minutes=15)
+_pending_work_sql: dict[str, str] = {}
+
+
+def pending_work_register(name: str, sql: str) -> None:
+    """An app's check for pending work in the current schema: an SQL boolean expression such as
+    `EXISTS (SELECT 1 FROM uploads WHERE status = 'processing')` (called from its AppConfig.ready)."""
+    _pending_work_sql[name] = sql
+
+
+def pending_work_exists() -> bool:
+    """Whether any registered kind of work is pending in the current schema, in one statement."""
+    if not _pending_work_sql:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + " OR ".join(f"({sql})" for sql in _pending_work_sql.values()))
+        return cursor.fetchone()[0]
+
+
+def client_activity_mark(client, *, at: datetime | None = None) -> None:
+    """A request on the client's host: its sweeps stay on for ACTIVE_WINDOW. Writes only when the flag is off
+    or the window is half gone, so a busy client costs one UPDATE every few minutes."""
+    if client.is_public:
+        return
+    at = at or timezone.now()
+    if client.work_pending and client.active_until is not None and client.active_until > at + ACTIVE_WINDOW / 2:
+        return
+    client_work_mark(client, at=at)
+
+
+def client_work_mark(client, *, at: datetime | None = None) -> None:
+    """The client may have work for the sweeps from now on (and for ACTIVE_WINDOW at least)."""
+    from clients.models import Client
+
+    at = at or timezone.now()
+    Client.objects.filter(pk=client.pk).update(work_pending=True, active_until=at + ACTIVE_WINDOW)
+    client.work_pending, client.active_until = True, at + ACTIVE_WINDOW
+
+
+def clients_idle_mark(*, at: datetime) -> int:
+    """Beat: clears `work_pending` of each client whose window has passed and that has no pending work;
+    returns how many. A client never marked gets its window now."""
+    from django_tenants.utils import schema_context
+
+    from clients.models import Client
+
+    cleared = 0
+    candidates = Client.objects.filter(schema_ready=True, work_pending=True, has_active_campaign=False)
+    for client in candidates.exclude(schema_name="public").order_by("schema_name"):
+        if client.active_until is None:
+            Client.objects.filter(pk=client.pk, active_until=None).update(active_until=at + ACTIVE_WINDOW)
+            continue
+        if client.active_until > at:
+            continue
+        with schema_context(client.schema_name):
+            pending = pending_work_exists()
+        if not pending:
+            # A request since the check has moved active_until on: then the flag stays.
+            cleared += Client.objects.filter(pk=client.pk, work_pending=True, active_until__lte=at).update(
+                work_pending=False
+            )
+    return cleared
+
+
+def in_each_busy_client() -> Iterator:
+    """As in_each_ready_client, for the sweeps of pending work: only clients flagged as possibly having some
+    (or running a campaign). An idle client costs no query in its schema."""
+    from django.db.models import Q
+    from django_tenants.utils import schema_context
+
+    from clients.models import Client
+
+    busy = Client.objects.filter(Q(work_pending=True) | Q(has_active_campaign=True), schema_ready=True)
+    for client in busy.exclude(schema_name="public").order_by("schema_name"):
+        with schema_context(client.schema_name):
+            yield client
 
 
 def in_each_ready_client() -> Iterator:

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, schema_exists
 
 from clients.access import user_url
 from clients.models import Client, Domain, SendingNumber, User, new_webhook_secret, validate_slug
 from clients.numbers import sending_number_add
 from clients.roles import FLAG_FIELDS, access_change_refusal, status_change_refusal
+from clients.spares import spare_take
 
 PUBLIC_SCHEMA = "public"
 
@@ -33,6 +34,8 @@ def client_create(*, name: str, slug: str, domain: str | None = None, number: st
 
     PostgreSQL DDL is transactional, so the schema, its migrations and the apps' seeds
     (django-tenants' post_schema_sync) roll back with the rows if any step fails.
+    The schema is a current spare renamed when the pool has one (clients/spares.py): django-tenants
+    then finds the schema there and only the seeds run; otherwise it is created and migrated here.
     """
     name = (name or "").strip()
     errors = {}
@@ -61,6 +64,8 @@ def client_create(*, name: str, slug: str, domain: str | None = None, number: st
         if number:
             fields["twilio_phone_number"] = number.strip()
         client = Client(slug=slug, schema_name=slug, company_name=name, **fields)
+        if not schema_exists(slug):
+            spare_take(schema_name=slug)
         client.save(verbosity=0)
         Domain.objects.create(domain=domain, tenant=client, is_primary=True)
         if number:

@@ -11,6 +11,7 @@ from django_tenants.utils import get_public_schema_name
 
 from clients.access import belongs_here, client_url
 from clients.models import Client, Domain
+from clients.queue import client_activity_mark
 
 NUL = "\x00"
 
@@ -35,6 +36,7 @@ class TenantMiddleware(TenantMainMiddleware):
             return self.no_tenant_found(request, hostname)
         tenant.domain_url = hostname
         request.tenant = tenant
+        client_activity_mark(tenant)  # beat's sweeps visit this client for a while (usually no query)
         if connection.schema_name == tenant.schema_name and connection.include_public_schema:
             connection.tenant = tenant  # same schema: the search_path already set stays valid
         else:

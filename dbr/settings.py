@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
     "outbound-events": {"task": "leads.tasks.webhooks_due_all", "schedule": 30.0},
     "sophie-insight-patterns": {"task": "sophie.tasks.insight_patterns_all", "schedule": crontab(hour=2, minute=40)},
 }
+# Spare, fully migrated schemas kept for new clients (clients/spares.py); 0 turns the pool off.
+DBR_SPARE_SCHEMAS = env_int("DBR_SPARE_SCHEMAS", 2)
+CELERY_BEAT_SCHEDULE["spare-schemas"] = {"task": "clients.tasks.refill_spare_schemas", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["idle-clients"] = {"task": "clients.tasks.mark_idle_clients", "schedule": 60.0}
 
 # --- Product settings (docs/architecture.md §6) ------------------------------------------
 DBR_SMS_BACKEND = env_str("DBR_SMS_BACKEND", "simulator")

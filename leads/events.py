@@ -24,14 +24,27 @@ def leads_imported(lead_ids: Iterable, *, upload_id=None, actor: User | None = N
     return len(LeadEvent.objects.bulk_create(events, batch_size=5000))
 
 
-def leads_imported_sql(rows_sql: str, *, upload_id, actor: User | None = None) -> int:
-    """Bulk form for an import whose rows stay in the database: one event per (lead id, file row) that
-    `rows_sql` selects, in one INSERT … SELECT."""
-    return _events_from_sql(rows_sql, Type.IMPORTED, actor, "row", upload_id=str(upload_id))
+def lead_import_entry(lead: Lead) -> LeadEvent | None:
+    """The "imported" entry of a lead a file import created, read from its upload rather than stored: an
+    import writes no event row per lead (docs/importing.md). Unsaved; None for a lead no import made."""
+    from leads.models import Upload
+
+    if lead.upload_id is None:
+        return None
+    upload = Upload.objects.select_related("imported_by").filter(pk=lead.upload_id).first()
+    if upload is None:
+        return None
+    return LeadEvent(
+        lead=lead,
+        event_type=Type.IMPORTED,
+        actor=upload.imported_by,
+        data={"upload_id": str(upload.pk), "row": lead.row_number, "filename": upload.filename},
+        created_at=lead.created_at,
+    )
 
 
 def leads_merged_sql(rows_sql: str, *, upload_id, actor: User | None = None) -> int:
-    """As leads_imported_sql, for leads an import merged rows into: (lead id, file row)."""
+    """One `merged` event per (lead id, file row) that `rows_sql` selects (leads an import merged rows into)."""
     return _events_from_sql(rows_sql, Type.MERGED, actor, "row", upload_id=str(upload_id))
 
 

@@ -298,6 +298,19 @@ class Lead(TimestampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
 
+    # The upload that created the lead: its timeline's "imported" entry is read from it (docs/importing.md), so
+    # an import writes no event row per lead. No foreign-key constraint or index: an import checks nothing per
+    # row at commit, and uploads are never deleted (their files expire, the rows stay).
+    upload = models.ForeignKey(
+        "Upload",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
     # The cadence's next step and when it is due; both cleared when the lead leaves the cadence.
     next_step = models.TextField(choices=Step.choices, null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
@@ -412,6 +425,14 @@ class Upload(CreatedModel):
     summary = models.JSONField(null=True, blank=True, help_text="What the import did (counts and examples).")
 
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text='Who ran the import: the actor of its leads\' "imported" timeline entries.',
+    )
 
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When the import was handed to a worker.")
     file_expired_at = models.DateTimeField(

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from clients.models import User
 from clients.roles import sees_all_leads
+from leads import events
 from leads.models import Dataset, Lead, LeadEvent, Upload
 
 
@@ -64,8 +65,14 @@ def leads_matching(leads: QuerySet[Lead], query: str) -> QuerySet[Lead]:
     )
 
 
-def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:
-    return lead.events.select_related("actor").order_by("-created_at")
+def lead_timeline(lead: Lead, limit: int | None = None) -> list[LeadEvent]:
+    """The lead's events, newest first, with its import read from its upload (leads.events.lead_import_entry)."""
+    stored = lead.events.select_related("actor").order_by("-created_at")
+    timeline = list(stored[:limit] if limit else stored)
+    if (imported := events.lead_import_entry(lead)) is not None:
+        timeline.append(imported)
+        timeline.sort(key=lambda event: event.created_at, reverse=True)  # stable: the import last among equals
+    return timeline[:limit] if limit else timeline
 
 
 def upload_for(user: User, pk) -> Upload:

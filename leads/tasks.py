@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from clients.models import User
-from clients.queue import enqueue, in_each_ready_client
+from clients.queue import enqueue, in_each_busy_client, in_each_ready_client
 from leads.importing.reading import ImportFileError
 from leads.importing.run import lead_import
 from leads.models import Dataset, Upload
@@ -38,7 +38,7 @@ def sweep_imports_all() -> int:
     from leads.importing.queueing import uploads_stuck_requeue
 
     count = 0
-    for _client in in_each_ready_client():
+    for _client in in_each_busy_client():
         count += uploads_stuck_requeue(at=timezone.now())
     return count
 
@@ -74,7 +74,7 @@ def webhooks_due_all() -> int:
     """Beat (public schema), every 30 s: a task for each ready client with an outbound event due (first
     tries whose queued task was lost, and retries)."""
     count = 0
-    for _client in in_each_ready_client():
+    for _client in in_each_busy_client():
         if deliveries_due_exist(at=timezone.now()):
             enqueue(webhooks_due_client, after_commit=False)
             count += 1

@@ -18,6 +18,7 @@ from clients.models import Notification, User
 from clients.storage import bucket_storage, client_prefix
 from leads.models import Lead, LeadEvent, Suppression, Upload
 from leads.retention import files_under
+from leads.selectors import lead_timeline
 from sophie.models import AiReply, Insight, Lesson
 
 ERASED = "[erased]"
@@ -148,7 +149,10 @@ def lead_data_export(*, phone_number: str | None = None, lead: Lead | None = Non
                     .order_by("created_at")
                     .values("created_at", "direction", "content", "status", "from_number", "to_number")
                 ),
-                "timeline": list(one.events.order_by("created_at").values("created_at", "event_type", "data")),
+                "timeline": [
+                    {"created_at": e.created_at, "event_type": e.event_type, "data": e.data}
+                    for e in reversed(lead_timeline(one))  # with the import, read from the upload
+                ],
             }
             for one in leads
         ],

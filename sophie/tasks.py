@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from clients.queue import enqueue, in_each_ready_client
+from clients.queue import enqueue, in_each_busy_client
 from sophie.planning import replies_due, replies_due_exist
 from sophie.writing import reply_write as reply_write_service
 
@@ -24,7 +24,7 @@ def replies_due_all() -> int:
     """Beat (public schema), every 30 s, whatever the campaigns' state: replies are due after campaigns end.
     Only clients with a due reply (a cheap check on the planned-reply index) get a task."""
     count = 0
-    for _client in in_each_ready_client():
+    for _client in in_each_busy_client():
         if replies_due_exist(at=timezone.now()):
             enqueue(replies_due_client, after_commit=False)
             count += 1

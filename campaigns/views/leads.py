@@ -40,7 +40,7 @@ def _lead_page(request, lead: Lead, reply_form: StaffReplyForm, status: int = 20
     context = {
         "lead": lead,
         "thread": lead_thread(lead).select_related("sent_by"),
-        "timeline": [_with_details(event) for event in lead_timeline(lead).select_related("actor")[:100]],
+        "timeline": [_with_details(event) for event in lead_timeline(lead, limit=100)],
         "nav": "leads",
         "status_form": LeadStatusForm(initial={"contact_status": lead.contact_status}),
         "assign_form": _assign_form(request.user, lead) if can(request.user, Action.ASSIGN_LEADS) else None,

@@ -12,7 +12,11 @@ from leads.models import Dataset, Lead, Upload
 
 
 def import_rows_apply(*, dataset: Dataset, upload: Upload, actor: User | None, summary: ImportSummary) -> None:
-    """Writes the outcome of every classified row and its event; the lead ids were drawn when rows were staged."""
+    """Writes the outcome of every classified row; the lead ids were drawn when rows were staged.
+
+    A created lead gets no event row: its "imported" timeline entry is read from its upload
+    (`events.lead_import_entry`), so a million-row import writes a million leads, not two million rows.
+    Merges and suppressions, which are few, still write theirs."""
     with connection.cursor() as cursor:
         _merge(cursor)
         events.leads_merged_sql(
@@ -21,10 +25,7 @@ def import_rows_apply(*, dataset: Dataset, upload: Upload, actor: User | None, s
             upload_id=upload.pk,
             actor=actor,
         )
-        _create(cursor, dataset=dataset)
-        events.leads_imported_sql(
-            "SELECT lead_id, row_number FROM import_rows WHERE outcome = 'create'", upload_id=upload.pk, actor=actor
-        )
+        _create(cursor, dataset=dataset, upload=upload)  # each lead keeps its upload: its "imported" timeline entry
         events.numbers_suppressed_sql(
             "SELECT lead_id, suppressed_reason FROM import_rows"
             " WHERE outcome = 'create' AND suppressed_reason IS NOT NULL",
@@ -43,18 +44,19 @@ def _merge(cursor) -> None:
     """)
 
 
-def _create(cursor, *, dataset: Dataset) -> None:
+def _create(cursor, *, dataset: Dataset, upload: Upload) -> None:
     """One INSERT … SELECT of every lead to create; a suppressed number's lead starts out removed."""
     columns = ", ".join(LEAD_COLUMNS)
     cursor.execute(
         f"""
-        INSERT INTO leads (id, created_at, updated_at, dataset_id, {columns}, is_duplicate, duplicate_of_id,
-                           row_number, contact_status, archived, manual_mode, call_booked, total_messages)
-        SELECT lead_id, now(), now(), %s, {columns}, is_duplicate, target, row_number,
+        INSERT INTO leads (id, created_at, updated_at, dataset_id, upload_id, {columns}, is_duplicate,
+                           duplicate_of_id, row_number, contact_status, archived, manual_mode, call_booked,
+                           total_messages)
+        SELECT lead_id, now(), now(), %s, %s, {columns}, is_duplicate, target, row_number,
                CASE WHEN suppressed_reason IS NULL THEN %s ELSE %s END, false, false, false, 0
         FROM import_rows WHERE outcome = 'create'
     """,
-        [dataset.pk, Lead.ContactStatus.READY, Lead.ContactStatus.REMOVED],
+        [dataset.pk, upload.pk, Lead.ContactStatus.READY, Lead.ContactStatus.REMOVED],
     )
 
 

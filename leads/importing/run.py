@@ -1,9 +1,9 @@
 """Run an import: a file staff uploaded becomes leads in a dataset — all of it, or none of it.
 
 Rows are read and judged (in both cores) and staged in a temporary table with COPY (`staging`), duplicates and
-suppressed numbers are classified in SQL (`classify`), and one INSERT … SELECT creates the leads and their
-`imported` events (`apply`). Everything after the upload is one transaction, so a failure leaves the dataset as
-it was; progress lives in Redis so it is visible while that transaction runs.
+suppressed numbers are classified in SQL (`classify`), and one INSERT … SELECT creates the leads, each pointing at
+its upload, which is its `imported` timeline entry (`apply`). Everything after the upload is one transaction, so a
+failure leaves the dataset as it was; progress lives in Redis so it is visible while that transaction runs.
 """
 
 import csv
@@ -46,7 +46,8 @@ def lead_import(
     """Imports an uploaded file into `dataset`. Raises ImportFileError when the file as a whole fails."""
     started = time.monotonic()
     upload.status, upload.started_at, upload.dataset = Upload.Status.PROCESSING, timezone.now(), dataset
-    upload.save(update_fields=["status", "started_at", "dataset"])
+    upload.imported_by = actor  # the actor of each created lead's "imported" timeline entry
+    upload.save(update_fields=["status", "started_at", "dataset", "imported_by"])
     workers = workers or settings.DBR_IMPORT_WORKERS
     try:
         summary = _import(

@@ -1,6 +1,8 @@
 """The import writes each lead's timeline entry in bulk: its upload and file row, merges and suppressions too."""
 
-from leads.models import CampaignSettings, LeadEvent, Suppression
+from leads import events
+from leads.models import CampaignSettings, Lead, LeadEvent, Suppression
+from leads.selectors import lead_timeline
 from leads.services import dataset_create
 from tests.leads.test_imports import _csv, _import, _row, _with_action
 
@@ -10,15 +12,31 @@ def _events(event_type: str) -> list[tuple]:
     return [(event.lead.phone_number, event.actor_id, event.data) for event in events]
 
 
-def test_it_writes_one_imported_event_per_created_lead_with_its_upload_and_row(alpha, owner):
+def _imported(lead) -> list[tuple]:
+    return [(e.actor_id, e.data) for e in lead_timeline(lead) if e.event_type == "imported"]
+
+
+def test_each_created_lead_shows_its_import_with_its_upload_and_row_read_from_the_upload(alpha, owner):
     dataset = dataset_create(name="Events")
 
     _, upload = _import(dataset, _csv([_row(1), _row(2, phone="bad"), _row(3)]), actor=owner)
 
-    assert _events("imported") == [
-        ("+447700900001", owner.pk, {"upload_id": str(upload.pk), "row": 2}),
-        ("+447700900003", owner.pk, {"upload_id": str(upload.pk), "row": 4}),
+    leads = Lead.objects.filter(dataset=dataset).order_by("phone_number")
+    assert [(lead.phone_number, _imported(lead)) for lead in leads] == [
+        ("+447700900001", [(owner.pk, {"upload_id": str(upload.pk), "row": 2, "filename": "leads.csv"})]),
+        ("+447700900003", [(owner.pk, {"upload_id": str(upload.pk), "row": 4, "filename": "leads.csv"})]),
     ]
+    assert not LeadEvent.objects.filter(event_type="imported").exists()  # no event row per imported lead
+
+
+def test_the_import_entry_sits_in_time_order_among_the_stored_events(alpha, owner):
+    dataset = dataset_create(name="Timeline")
+    _import(dataset, _csv([_row(1)]), actor=owner)
+    lead = Lead.objects.get(dataset=dataset)
+    events.note_added(lead, text="Called, no answer", actor=owner)
+
+    assert [e.event_type for e in lead_timeline(lead)] == ["note", "imported"]
+    assert [e.event_type for e in lead_timeline(lead, limit=1)] == ["note"]
 
 
 def test_it_writes_a_merged_event_for_a_lead_a_row_merges_into(alpha):

@@ -12,6 +12,7 @@ from leads.importing.reading import ImportFileError
 from leads.importing.receive import upload_receive
 from leads.importing.run import lead_import
 from leads.models import CampaignSettings, Dataset, Lead, LeadEvent, Suppression, Upload
+from leads.selectors import lead_timeline
 from leads.services import dataset_create
 
 HEADER = ["First Name", "Surname", "Mobile", "Email", "Post Code", "Enquiry Date", "Roof"]
@@ -71,7 +72,7 @@ def test_it_imports_rows_normalised_with_events_and_stats(alpha):
         2,
     )
     assert lead.custom_fields == {"Roof": "south"}
-    assert LeadEvent.objects.filter(lead=lead, event_type="imported").exists()
+    assert [e.event_type for e in lead_timeline(lead)] == ["imported"]  # read from the upload
     dataset.refresh_from_db()
     assert (dataset.total_leads, dataset.active_leads) == (2, 2)
     assert dataset.column_mapping == MAPPING
