@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from clients.queue import enqueue, in_each_busy_client
+from clients.queue import enqueue, in_each_busy_client, in_each_ready_client
 from sophie.planning import replies_due, replies_due_exist
 from sophie.writing import reply_write as reply_write_service
 
