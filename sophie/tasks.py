@@ -58,7 +58,7 @@ def message_quality_check(message_id: str) -> None:
         message_check_failed(message_id=message_id, error=f"{type(error).__name__}: {error}", at=timezone.now())
 
 
-@shared_task(ignore_result=True, time_limit=60)
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=45)
 def handoff_flag(conversation_id: str, reason: str) -> None:
     from campaigns.models import Conversation
     from sophie.insights.conversations import conversation_handoff_flag

@@ -95,3 +95,20 @@ def test_a_real_worker_runs_an_import_in_the_clients_schema(tenants, celery_work
     with schema_context(alpha.schema_name):
         upload.refresh_from_db()
         assert upload.status == "completed"
+
+
+def test_every_task_s_soft_time_limit_is_within_its_hard_limit():
+    """Celery refuses to send a task whose soft limit (its own or the default) exceeds its hard one."""
+    from dbr.celery import app
+
+    app.loader.import_default_modules()
+    ours = [
+        task
+        for name, task in app.tasks.items()
+        if name.split(".")[0] in {"campaigns", "clients", "dbr", "leads", "sophie"}
+    ]
+    assert ours
+    for task in ours:
+        hard = task.time_limit if task.time_limit is not None else app.conf.task_time_limit
+        soft = task.soft_time_limit if task.soft_time_limit is not None else app.conf.task_soft_time_limit
+        assert soft is None or hard is None or soft <= hard, task.name
