@@ -163,6 +163,44 @@ class LeadSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [f for f in fields if f != "contact_status"]
 
+    def to_representation(self, instance):
+        if not isinstance(instance, Lead):
+            return super().to_representation(instance)
+        return lead_data(instance)
+
+
+class _LeadFields:
+    """How each of LeadSerializer's fields reads and converts a lead, worked out once per process.
+
+    A ModelSerializer builds its fields (a deep copy, the model's metadata) on every instance and walks
+    every field's generic machinery for every row: most of a page's time at 50 leads. The fields here are
+    the serializer's own, so the JSON is the same key for key and type for type; only the set-up is shared.
+    """
+
+    _plan: list | None = None
+
+    @classmethod
+    def plan(cls) -> list:
+        if cls._plan is None:
+            plan = []
+            for name, field in LeadSerializer().fields.items():
+                if isinstance(field, serializers.PrimaryKeyRelatedField):
+                    # DRF's pk-only shortcut: the foreign key's column, as the pk (a UUID) or None.
+                    plan.append((name, Lead._meta.get_field(name).attname, None))
+                else:
+                    plan.append((name, field.source, field.to_representation))
+            cls._plan = plan
+        return cls._plan
+
+
+def lead_data(lead: Lead) -> dict:
+    """LeadSerializer(lead).data, without building a serializer per call."""
+    data = {}
+    for name, attribute, convert in _LeadFields.plan():
+        value = getattr(lead, attribute)
+        data[name] = value if value is None or convert is None else convert(value)
+    return data
+
 
 class LeadStatusSerializer(serializers.Serializer):
     contact_status = serializers.ChoiceField(choices=Lead.ContactStatus.choices)
@@ -309,7 +347,7 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
         next_url = None
         if cursor:
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", cursor)
-        return Response({"next": next_url, "results": LeadSerializer(rows, many=True).data})
+        return Response({"next": next_url, "results": [lead_data(lead) for lead in rows]})
 
     def partial_update(self, request, *args, **kwargs):
         if not can(request.user, Action.CHANGE_LEAD_STATUS):

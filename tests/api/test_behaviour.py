@@ -1,6 +1,7 @@
 """What every endpoint shares: keyset pages, one error shape, 400 for malformed input, throttling per token,
 and Idempotency-Key on the POSTs that send a text or start an import."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -170,3 +171,27 @@ def test_the_api_keeps_answering_when_redis_is_down(world, as_owner, monkeypatch
 
     monkeypatch.setattr(TokenRateThrottle.cache, "get", down)
     assert as_owner.get("/api/datasets/").status_code == 200
+
+
+def test_a_lead_page_has_the_same_json_as_the_generic_model_serializer(world, owner, as_owner):
+    """The leads list serializes without a ModelSerializer per page (leads.api.lead_data): every key, type and
+    format (UUIDs, summer and winter times in the site's zone, nulls, choices) matches DRF's own output."""
+    from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
+
+    from leads.api import LeadSerializer
+
+    summer, winter = timezone.now().replace(month=7, day=1), timezone.now().replace(month=1, day=2)
+    Lead.objects.filter(pk=world.north_lead.pk).update(
+        m1_sent_at=summer, reply_received_at=winter, call_booked=True, assigned_to=owner, total_messages=3
+    )
+    body = as_owner.get("/api/leads/").json()
+    assert body["results"]
+    for row in body["results"]:
+        lead = Lead.objects.get(pk=row["id"])
+        generic = serializers.ModelSerializer.to_representation(LeadSerializer(), lead)
+        assert row == json.loads(JSONRenderer().render(generic))
+        assert list(row) == list(LeadSerializer().fields)
+    one = as_owner.get(f"/api/leads/{world.north_lead.pk}/").json()
+    assert one["assigned_to"] == str(owner.pk) and one["call_booked"] is True
+    assert one["m1_sent_at"].endswith("+01:00") and one["reply_received_at"].endswith("Z")
