@@ -169,7 +169,7 @@ def test_the_api_keeps_answering_when_redis_is_down(world, as_owner, monkeypatch
     def down(*args, **kwargs):
         raise RedisConnectionError("Connection refused")
 
-    monkeypatch.setattr(TokenRateThrottle.cache, "get", down)
+    monkeypatch.setattr(TokenRateThrottle.cache._cache, "get_client", down)
     assert as_owner.get("/api/datasets/").status_code == 200
 
 
