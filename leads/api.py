@@ -230,8 +230,10 @@ def lead_data(lead: Lead, zone=None) -> dict:
 
 
 def lead_rows(leads):
-    """The leads list's columns: what LeadSerializer shows (and so every sort's column), nothing more."""
-    return leads.only(*LeadSerializer.Meta.fields)
+    """The leads list's rows as named tuples of what LeadSerializer shows (so every sort's column too) and
+    `pk`, which is all lead_data and the table's keyset cursor read: no model instance per row."""
+    columns = [Lead._meta.get_field(name).attname for name in LeadSerializer.Meta.fields]
+    return leads.values_list(*columns, "pk", named=True)
 
 
 class LeadStatusSerializer(serializers.Serializer):
