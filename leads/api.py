@@ -203,7 +203,12 @@ def _iso_datetimes(field: serializers.DateTimeField) -> bool:
     from rest_framework.settings import ISO_8601, api_settings
 
     output = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    return isinstance(output, str) and output.lower() == ISO_8601 and getattr(field, "timezone", None) is None and settings.USE_TZ
+    return (
+        isinstance(output, str)
+        and output.lower() == ISO_8601
+        and getattr(field, "timezone", None) is None
+        and settings.USE_TZ
+    )
 
 
 def lead_data(lead: Lead, zone=None) -> dict:
