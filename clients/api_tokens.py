@@ -42,14 +42,13 @@ def api_token_create(*, user: User, name: str) -> NewToken:
 
 
 def api_token_for_key(key: str) -> ApiToken | None:
-    """The live token this key belongs to (None: unknown or revoked)."""
+    """The live token this key belongs to (None: unknown or revoked), with its user: one query on the unique
+    hash, run on every API request, so it joins only what authentication reads (the request's client is
+    the host's, `request.tenant`, not the user's)."""
     if not key or len(key) > 200:
         return None
-    return (
-        ApiToken.objects.select_related("user", "user__client")
-        .filter(key_hash=key_hash(key), revoked_at__isnull=True)
-        .first()
-    )
+    found = ApiToken.objects.select_related("user").filter(key_hash=key_hash(key), revoked_at__isnull=True)[:1]
+    return found[0] if found else None
 
 
 def api_token_touch(*, token: ApiToken, at: datetime) -> None:
