@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0018_lead_upload_for_the_timeline'),
+        ("leads", "0018_lead_upload_for_the_timeline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['dataset', 'contact_status', 'last_message_at', 'id'], name='idx_leads_dataset_status_last'),
+            model_name="lead",
+            index=models.Index(
+                fields=["dataset", "contact_status", "last_message_at", "id"], name="idx_leads_dataset_status_last"
+            ),
         ),
     ]
