@@ -95,8 +95,10 @@ def lead_list(request):
         "sentiments": Lead.Sentiment.choices,
         "sorts": SORT_CHOICES,
         "flags": [(name, label, query.flags.get(name)) for name, (label, _, _) in FLAGS.items()],
-        "datasets": datasets_visible_to(request.user).order_by("name"),
-        "assignees": _assignees(request) if can(request.user, Action.ASSIGN_LEADS) else [],
+        "datasets": datasets_visible_to(request.user).order_by("name").only("pk", "name"),
+        "assignees": _assignees(request).only("pk", "first_name", "last_name", "email")
+        if can(request.user, Action.ASSIGN_LEADS)
+        else [],
         "bulk_actions": allowed_actions,
         "can_export": can(request.user, Action.EXPORT_LEADS),
         "filters": query.params(),
