@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import BadRequest
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Exists, Expression, OuterRef, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.urls import reverse
 
@@ -174,7 +174,7 @@ _WORDS = re.compile(r"\w+")
 NAME_VECTOR = SearchVector("first_name", "last_name", config="english")  # idx_leads_name_search's expression
 
 
-def _search(leads: QuerySet[Lead], q: str) -> QuerySet[Lead]:
+def _search(leads: QuerySet[Lead], q: str, *, by_ctid: bool = False) -> QuerySet[Lead]:
     """A number in any form a person types finds the lead by its E.164 number; anything else searches the
     names with the full-text index, each word as a prefix ("aoife pat" finds Aoife Patel)."""
     if _PHONE_LIKE.match(q) and sum(c.isdigit() for c in q) >= 6:
@@ -197,14 +197,40 @@ def _search(leads: QuerySet[Lead], q: str) -> QuerySet[Lead]:
         .filter(name_search=SearchQuery(terms, config="english", search_type="raw"))
         .values("id")[:SEARCH_MAX]
     )
-    return leads.filter(id__in=matches)
+    # A page fetches the matches by ctid (_RowsAmong); other callers keep `id IN`, which the planner estimates
+    # better (the total's estimate) and which stays right inside another query.
+    return leads.filter(_RowsAmong(matches)) if by_ctid else leads.filter(id__in=matches)
+
+
+class _RowsAmong(Expression):
+    """`leads.ctid = ANY(ARRAY(<the matches' ctids>))`: the rows the subquery found, fetched by their place in
+    the table (a TID scan) instead of looked up again one by one in the primary key (`id IN (…)`): at a
+    million leads a search matching 6,000 spent 30 of its 70 ms on those look-ups. Both run in the one
+    statement, on one snapshot, so a ctid names the same row version in both."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, matches: QuerySet[Lead]):
+        super().__init__()
+        self.matches = matches
+
+    def as_sql(self, compiler, connection):
+        sql, params = self.matches.query.get_compiler(connection=connection).as_sql()
+        select_id = f"SELECT {connection.ops.quote_name(Lead._meta.db_table)}.{connection.ops.quote_name('id')} "
+        if not sql.startswith(select_id):
+            raise ValueError(f"unexpected search subquery: {sql[:80]}")
+        sql = f"SELECT {connection.ops.quote_name(Lead._meta.db_table)}.ctid " + sql[len(select_id) :]
+        outer = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{outer}.ctid = ANY(ARRAY({sql}))", params
 
 
 # --- Filters ---------------------------------------------------------------------
 
 
-def table_leads(user: User, query: TableQuery) -> QuerySet[Lead]:
-    """The leads `user` may see that match the query's filters and search (unordered)."""
+def table_leads(user: User, query: TableQuery, *, by_ctid: bool = False) -> QuerySet[Lead]:
+    """The leads `user` may see that match the query's filters and search (unordered). `by_ctid`: for a page
+    read at the top level only (see _RowsAmong)."""
     leads = leads_visible_to(user)
     if query.dataset:
         leads = leads.filter(dataset_id=query.dataset)
@@ -224,7 +250,7 @@ def table_leads(user: User, query: TableQuery) -> QuerySet[Lead]:
         _, column, yes_means_true = FLAGS[name]
         leads = leads.filter(**{column: wanted if yes_means_true else not wanted})
     if query.q:
-        leads = _search(leads, query.q)
+        leads = _search(leads, query.q, by_ctid=by_ctid)
     return leads
 
 
@@ -316,7 +342,7 @@ def table_page(user: User, query: TableQuery, *, dataset_names: dict | None = No
 
     `dataset_names` (id -> name of every dataset the user sees, which the page reads anyway for its filter)
     names each row's dataset without a join and a Dataset object a row."""
-    leads = table_leads(user, query).select_related("assigned_to")
+    leads = table_leads(user, query, by_ctid=True).select_related("assigned_to")
     if dataset_names is None:
         leads = leads.select_related("dataset").only(*PAGE_FIELDS, "dataset__name")
     else:
