@@ -24,8 +24,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import BadRequest
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Exists, Expression, OuterRef, Q, QuerySet, Sum
 from django.http import QueryDict
+from django.urls import reverse
 
 from clients.models import User
 from clients.roles import sees_all_leads
@@ -173,7 +174,7 @@ _WORDS = re.compile(r"\w+")
 NAME_VECTOR = SearchVector("first_name", "last_name", config="english")  # idx_leads_name_search's expression
 
 
-def _search(leads: QuerySet[Lead], q: str) -> QuerySet[Lead]:
+def _search(leads: QuerySet[Lead], q: str, *, by_ctid: bool = False) -> QuerySet[Lead]:
     """A number in any form a person types finds the lead by its E.164 number; anything else searches the
     names with the full-text index, each word as a prefix ("aoife pat" finds Aoife Patel)."""
     if _PHONE_LIKE.match(q) and sum(c.isdigit() for c in q) >= 6:
@@ -196,14 +197,40 @@ def _search(leads: QuerySet[Lead], q: str) -> QuerySet[Lead]:
         .filter(name_search=SearchQuery(terms, config="english", search_type="raw"))
         .values("id")[:SEARCH_MAX]
     )
-    return leads.filter(id__in=matches)
+    # A page fetches the matches by ctid (_RowsAmong); other callers keep `id IN`, which the planner estimates
+    # better (the total's estimate) and which stays right inside another query.
+    return leads.filter(_RowsAmong(matches)) if by_ctid else leads.filter(id__in=matches)
+
+
+class _RowsAmong(Expression):
+    """`leads.ctid = ANY(ARRAY(<the matches' ctids>))`: the rows the subquery found, fetched by their place in
+    the table (a TID scan) instead of looked up again one by one in the primary key (`id IN (…)`): at a
+    million leads a search matching 6,000 spent 30 of its 70 ms on those look-ups. Both run in the one
+    statement, on one snapshot, so a ctid names the same row version in both."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, matches: QuerySet[Lead]):
+        super().__init__()
+        self.matches = matches
+
+    def as_sql(self, compiler, connection):
+        sql, params = self.matches.query.get_compiler(connection=connection).as_sql()
+        select_id = f"SELECT {connection.ops.quote_name(Lead._meta.db_table)}.{connection.ops.quote_name('id')} "
+        if not sql.startswith(select_id):
+            raise ValueError(f"unexpected search subquery: {sql[:80]}")
+        sql = f"SELECT {connection.ops.quote_name(Lead._meta.db_table)}.ctid " + sql[len(select_id) :]
+        outer = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{outer}.ctid = ANY(ARRAY({sql}))", params
 
 
 # --- Filters ---------------------------------------------------------------------
 
 
-def table_leads(user: User, query: TableQuery) -> QuerySet[Lead]:
-    """The leads `user` may see that match the query's filters and search (unordered)."""
+def table_leads(user: User, query: TableQuery, *, by_ctid: bool = False) -> QuerySet[Lead]:
+    """The leads `user` may see that match the query's filters and search (unordered). `by_ctid`: for a page
+    read at the top level only (see _RowsAmong)."""
     leads = leads_visible_to(user)
     if query.dataset:
         leads = leads.filter(dataset_id=query.dataset)
@@ -223,7 +250,7 @@ def table_leads(user: User, query: TableQuery) -> QuerySet[Lead]:
         _, column, yes_means_true = FLAGS[name]
         leads = leads.filter(**{column: wanted if yes_means_true else not wanted})
     if query.q:
-        leads = _search(leads, query.q)
+        leads = _search(leads, query.q, by_ctid=by_ctid)
     return leads
 
 
@@ -299,15 +326,39 @@ def table_rows(leads: QuerySet[Lead], query: TableQuery) -> tuple[list[Lead], st
     return rows, (_cursor_make(rows[-1], sort) if more else None)
 
 
-def table_page(user: User, query: TableQuery) -> TablePage:
-    """One page of the table for `user`, with what each row shows (dataset, assignee, whether its number is
-    suppressed, for the quiet badge)."""
-    leads = table_leads(user, query).select_related("dataset", "assigned_to")
+# The columns a row of the page shows or needs (its badge, its cursor): the rest of a lead (custom fields, the
+# conversation summary, …) is not read, so 50 rows cost less to fetch and to build.
+PAGE_FIELDS = (
+    "id", "first_name", "last_name", "phone_number", "contact_status", "latest_lead_reply", "sms_capable_reason",
+    "dataset_id", "assigned_to_id", "assigned_to__first_name", "assigned_to__last_name", "assigned_to__email",
+    *{sort.column for sort in SORTS.values()}, *eligibility.LEAD_FIELDS,
+)  # fmt: skip
+STATUS_LABELS = dict(Lead.ContactStatus.choices)
+
+
+def table_page(user: User, query: TableQuery, *, dataset_names: dict | None = None) -> TablePage:
+    """One page of the table for `user`, with what each row shows (dataset name, assignee, whether its number
+    is suppressed, for the quiet badge, its status's label and its page's address).
+
+    `dataset_names` (id -> name of every dataset the user sees, which the page reads anyway for its filter)
+    names each row's dataset without a join and a Dataset object a row."""
+    leads = table_leads(user, query, by_ctid=True).select_related("assigned_to")
+    if dataset_names is None:
+        leads = leads.select_related("dataset").only(*PAGE_FIELDS, "dataset__name")
+    else:
+        leads = leads.only(*PAGE_FIELDS)
     leads = leads.annotate(suppressed=Exists(Suppression.objects.filter(phone_number=OuterRef("phone_number"))))
     rows, cursor = table_rows(leads, query)
+    url = reverse("lead_detail", args=[_URL_PLACEHOLDER])  # reversed once, not once a row
     for lead in rows:
+        lead.dataset_name = lead.dataset.name if dataset_names is None else dataset_names.get(lead.dataset_id, "")
+        lead.status_label = STATUS_LABELS.get(lead.contact_status, lead.contact_status)
+        lead.url = url.replace(str(_URL_PLACEHOLDER), str(lead.pk))
         lead.quiet = quiet_badge(lead, suppressed=lead.suppressed)
     return TablePage(leads=rows, next_cursor=cursor, query=query)
+
+
+_URL_PLACEHOLDER = UUID(int=0)
 
 
 # --- Totals ------------------------------------------------------------------------
@@ -322,16 +373,23 @@ class Total:
         return f"{self.value:,}" if self.exact else f"about {self.value:,}"
 
 
-def table_total(user: User, query: TableQuery) -> Total:
+def table_total(user: User, query: TableQuery, *, datasets: list | None = None) -> Total:
     """How many leads match: exact from the dataset counters when the filters allow it (dataset and
-    archived only, a user who sees every lead of those datasets), else the planner's estimate."""
+    archived only, a user who sees every lead of those datasets), else the planner's estimate.
+
+    `datasets`: every dataset the user sees with its counters, when the caller has read them already (the
+    page, for its filter): summed here instead of in one more query."""
     only_archived = set(query.flags) <= {"archived"}
     if sees_all_leads(user) and only_archived and not (query.status or query.sentiment or query.assigned or query.q):
-        datasets = datasets_visible_to(user)
-        if query.dataset:
-            datasets = datasets.filter(pk=query.dataset)
-        sums = datasets.aggregate(total=Sum("total_leads"), active=Sum("active_leads"))
-        total, active = sums["total"] or 0, sums["active"] or 0
+        if datasets is not None:
+            chosen = [d for d in datasets if not query.dataset or d.pk == query.dataset]
+            total, active = sum(d.total_leads for d in chosen), sum(d.active_leads for d in chosen)
+        else:
+            visible = datasets_visible_to(user)
+            if query.dataset:
+                visible = visible.filter(pk=query.dataset)
+            sums = visible.aggregate(total=Sum("total_leads"), active=Sum("active_leads"))
+            total, active = sums["total"] or 0, sums["active"] or 0
         archived = query.flags.get("archived")
         return Total(total if archived is None else (total - active if archived else active), exact=True)
     return Total(_estimate(table_leads(user, query)), exact=False)
@@ -385,7 +443,8 @@ def quiet_badges(lead: Lead, *, suppressed: bool) -> list[Quiet]:
 
 
 def _quiet(rule: eligibility.Rule, lead: Lead) -> Quiet:
-    reason = rule.reason.format(status=lead.get_contact_status_display().lower())
+    status = STATUS_LABELS.get(lead.contact_status, lead.contact_status)
+    reason = rule.reason.format(status=status.lower())
     if rule.field == "sms_capable" and lead.sms_capable_reason:
         reason = f"{reason}: {lead.sms_capable_reason}"
     return Quiet(QUIET_LABELS[rule.field], reason[:1].upper() + reason[1:] + ".")

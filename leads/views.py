@@ -84,19 +84,25 @@ def lead_list(request):
     """The leads table: filters and search in the URL, keyset pages (`after`), a total from the counters or
     an estimate, bulk actions on the ticked rows or on all that match."""
     query = table_query_parse(request.GET)
-    page = table_page(request.user, query)
+    # Read once: the filter's options, each row's dataset name and (when the counters can give it) the total.
+    datasets = list(
+        datasets_visible_to(request.user).order_by("name").only("pk", "name", "total_leads", "active_leads")
+    )
+    page = table_page(request.user, query, dataset_names={d.pk: d.name for d in datasets})
     allowed_actions = [a for a in bulk.BULK_ACTIONS.values() if can(request.user, a.requires)]
     context = {
         "page": page,
         "query": query,
-        "total": _total(request.user, query, page),
+        "total": _total(request.user, query, page, datasets),
         "nav": "leads",
         "statuses": Lead.ContactStatus.choices,
         "sentiments": Lead.Sentiment.choices,
         "sorts": SORT_CHOICES,
         "flags": [(name, label, query.flags.get(name)) for name, (label, _, _) in FLAGS.items()],
-        "datasets": datasets_visible_to(request.user).order_by("name"),
-        "assignees": _assignees(request) if can(request.user, Action.ASSIGN_LEADS) else [],
+        "datasets": datasets,
+        "assignees": _assignees(request).only("pk", "first_name", "last_name", "email")
+        if can(request.user, Action.ASSIGN_LEADS)
+        else [],
         "bulk_actions": allowed_actions,
         "can_export": can(request.user, Action.EXPORT_LEADS),
         "filters": query.params(),
@@ -106,11 +112,11 @@ def lead_list(request):
     return render(request, template, context)
 
 
-def _total(user, query, page) -> Total:
+def _total(user, query, page, datasets) -> Total:
     """A first page that is also the last holds every match: its length is the exact total, for free."""
     if not query.after and page.next_cursor is None:
         return Total(len(page.leads), exact=True)
-    return table_total(user, query)
+    return table_total(user, query, datasets=datasets)
 
 
 @login_required

@@ -121,6 +121,32 @@ def test_a_name_finds_the_lead_through_the_full_text_index(table, owner, typed):
     assert [lead.full_name for lead in found] == ["Aoife Patel"]
 
 
+@pytest.mark.parametrize("sort", ["-last_message_at", "first_name", "-reply_received_at"])
+def test_a_page_of_a_name_search_fetches_the_matches_by_ctid_and_finds_what_id_in_finds(table, owner, sort):
+    north, _ = table
+    for n in range(6):  # more Patels than a page of 4 holds, some never texted (the empty-values segment)
+        _lead(north, 960 + n, first_name="Aoife", last_name=f"Patel{n}", last_message_at=None if n % 2 else NOW)
+    query = TableQuery(q="aoife pat", sort=sort, limit=4)
+    expected = list(_ordered_ids(table_leads(owner, query), sort))
+
+    with CaptureQueriesContext(connection) as queries:
+        walked = _walk(owner, query)
+
+    assert walked == expected and len(expected) == 7
+    assert any(".ctid = ANY(ARRAY(SELECT" in q["sql"] for q in queries.captured_queries)
+
+
+def _ordered_ids(leads, sort: str) -> list:
+    column = SORTS[sort.removeprefix("-")].column
+    desc = sort.startswith("-")
+    ordered = sorted(leads, key=lambda lead: (getattr(lead, column) is None, str(lead.pk)))
+    filled = [lead for lead in ordered if getattr(lead, column) is not None]
+    empty = [lead for lead in ordered if getattr(lead, column) is None]
+    filled.sort(key=lambda lead: (getattr(lead, column), lead.pk), reverse=desc)
+    empty.sort(key=lambda lead: lead.pk, reverse=desc)
+    return [lead.pk for lead in filled + empty]
+
+
 def test_the_name_search_uses_idx_leads_name_search(table, owner):
     leads = table_leads(owner, table_query_parse(QueryDict("q=Aoife Patel")))
     sql, params = leads.query.sql_with_params()
