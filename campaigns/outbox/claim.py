@@ -14,7 +14,7 @@ from django.db.models import Exists, Max, OuterRef
 
 from campaigns import pacing
 from campaigns.models import Message
-from campaigns.numbers import sending_number_problem
+from campaigns.numbers import number_not_registered, number_registered
 from campaigns.outbox.record import CADENCE, message_found_at_provider, message_give_up
 from campaigns.schedule import in_quiet_hours, may_send, next_send_time, quiet_hours_end, window_from_settings
 from clients.access import current_client
@@ -63,7 +63,10 @@ def message_claim(*, message_id, at: datetime) -> Claim:
             Message.objects.select_for_update(of=("self",))
             .select_related("lead", "lead__dataset", "lead__dataset__campaign_settings")
             .only(*CLAIM_FIELDS)
-            .annotate(suppressed=Exists(Suppression.objects.filter(phone_number=OuterRef("to_number"))))
+            .annotate(
+                suppressed=Exists(Suppression.objects.filter(phone_number=OuterRef("to_number"))),
+                sender_registered=number_registered(current_client()),
+            )
             .filter(pk=message_id)
         )
         # One row by its key: read as is, not with `.first()`, whose ORDER BY over this wide select was a
@@ -113,9 +116,10 @@ def _wrong_numbers(message: Message) -> str | None:
     """A text goes only to its lead's number and only from a number registered to this client."""
     if message.to_number != message.lead.phone_number:
         return "it is addressed to a number that is not the lead's"
-    problem = sending_number_problem(message.from_number, current_client())
-    if problem or not message.from_number:
-        return (problem or "it has no sending number").rstrip(".")
+    if not message.from_number:
+        return "it has no sending number"
+    if not message.sender_registered:  # read with the message (`number_registered`)
+        return number_not_registered(message.from_number, current_client()).rstrip(".")
     return None
 
 
