@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F
 
 from campaigns.models import Conversation, Message, MessageStatusEvent
 from campaigns.outbox.callbacks import message_callback_sid, message_status_catch_up
@@ -63,8 +63,20 @@ def message_record_sent(
         lead.last_message_at = at
         lead.total_messages = F("total_messages") + 1
         lead.save(update_fields=[*LEAD_PROGRESS_FIELDS, "last_message_at", "total_messages", "updated_at"])
-    if MessageStatusEvent.objects.filter(Q(message=message.pk) | Q(message=None, twilio_sid=sid)).exists():
+    if _callbacks_kept(message_id=message.pk, sid=sid):
         message_status_catch_up(message=message, now=at)  # callbacks that beat the SID here
+
+
+def _callbacks_kept(*, message_id, sid: str) -> bool:
+    """Whether a status callback for this message arrived before its SID was recorded. Asked after every
+    send, so written as SQL: the ORM's building of this one-line query cost more CPU than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {MessageStatusEvent._meta.db_table} "
+            "WHERE message_id = %s OR (message_id IS NULL AND twilio_sid = %s))",
+            [message_id, sid],
+        )
+        return cursor.fetchone()[0]
 
 
 def _advance(lead: Lead, step: str, at: datetime) -> None:
