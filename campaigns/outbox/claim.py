@@ -68,6 +68,7 @@ def message_claim(*, message_id, at: datetime) -> Claim:
                 sender_registered=number_registered(current_client()),
             )
             .filter(pk=message_id)
+            .order_by()  # not the model's default ordering either
         )
         # One row by its key: read as is, not with `.first()`, whose ORDER BY over this wide select was a
         # sixth of a send's CPU in the worker (docs/outbox.md).
