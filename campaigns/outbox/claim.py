@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 
 from campaigns import pacing
@@ -92,8 +92,18 @@ def message_claim(*, message_id, at: datetime) -> Claim:
                 return _put_off(message, later, "quiet hours")
         message.status, message.sending_at = Message.Status.SENDING, at
         message.attempts += 1  # the row is locked: no concurrent increment
-        message.save(update_fields=["status", "sending_at", "attempts", "updated_at"])
+        _mark_sending(message)
     return Claim(message, "claimed")
+
+
+def _mark_sending(message: Message) -> None:
+    """The claim's write, as SQL: run for every text, and `save()` cost more CPU than the statement
+    (`updated_at` is set by the table's trigger)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET status = %s, sending_at = %s, attempts = %s WHERE id = %s",
+            [str(message.status), message.sending_at, message.attempts, message.pk],
+        )
 
 
 def _refused(message: Message, at: datetime) -> Claim | None:
