@@ -61,10 +61,14 @@ def outage_reason(*, provider: str, brief: str, since: datetime, dataset: Datase
 
 
 def sending_recovered(*, dataset_id) -> None:
-    """An accepted send ends the dataset's run of failures (a cheap no-op when there is none)."""
-    SendingHealth.objects.filter(dataset_id=dataset_id, failures__gt=0).update(
-        failures=0, failing_since=None, last_error=""
-    )
+    """An accepted send ends the dataset's run of failures (a cheap no-op when there is none). Run after
+    every send, so written as SQL: the ORM's building of this one-line statement cost more CPU than it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SendingHealth._meta.db_table} SET failures = 0, failing_since = NULL, last_error = '' "
+            "WHERE dataset_id = %s AND failures > 0",
+            [dataset_id],
+        )
 
 
 def _pause(dataset_id, *, reason: str, at: datetime) -> None:

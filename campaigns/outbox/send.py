@@ -166,7 +166,10 @@ def messages_send(*, message_ids: list, clock: Callable[[], datetime]) -> list[t
 
     def one(pk) -> tuple[object, SendOutcome]:
         connection.close_if_unusable_or_obsolete()  # this thread's own connection, kept between batches
-        connection.set_tenant(tenant)
+        if connection.schema_name != tenant.schema_name:
+            connection.set_tenant(tenant)  # makes the next statement issue `SET search_path` first
+        else:
+            connection.tenant = tenant  # the search path is this client's already: no round trip
         try:
             return pk, message_send(message_id=pk, at=clock())
         except Exception:
