@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import database
-from bench.inbound_bench import percentile
 from bench.log import log
 
 API_DB = "dbr_bench_api"
@@ -79,21 +78,12 @@ def run(n_leads: int, runs: int) -> str:
         raw_main = dashboard_bench.raw_times([dashboard_bench.main_query(statements, "table")], runs)
         main_sql = " ".join(dashboard_bench.main_query(statements, "table")[0].split())
         notes.append(f"- {label}: `{main_sql[:220]}…`")
-        p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
-        raw95 = percentile(raw_all, 0.95)
-        verdict = "OK" if p95 < GOAL and p95 <= 2 * max(raw95, 0.001) + 0.002 else "MISSED"
-        rows.append(
-            f"| {label} | {p50 * 1000:.1f} | {p95 * 1000:.1f} | {percentile(raw_main, 0.5) * 1000:.1f} | "
-            f"{percentile(raw_all, 0.5) * 1000:.1f} | {raw95 * 1000:.1f} | {len(statements)} | "
-            f"< {GOAL * 1000:.0f} ms, ≤ 2× raw: {verdict} |"
-        )
+        rows.append(dashboard_bench.result_row(label, times, statements, raw_all, raw_main, GOAL))
     seeded = f"seeded with COPY in {seed_seconds:.0f} s" if seed_seconds else "seeded by an earlier run"
     header = (
         f"# bench/api\n\n`GET /api/leads/` with a token, {n_leads:,} leads in {dashboard_bench.DATASETS} datasets "
         f"({seeded}); {runs} runs each after 3 warm-ups; "
-        f"PostgreSQL {database.server_version()}.\n\n"
-        "| request | p50 ms | p95 ms | main query p50 ms | all its SQL p50 ms | all its SQL p95 ms | queries | goal |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---|\n"
+        f"PostgreSQL {database.server_version()}.\n\n" + dashboard_bench.TABLE_HEAD
     )
     return header + "\n".join(rows) + "\n\n" + "\n".join(notes) + "\n"
 
