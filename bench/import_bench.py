@@ -41,7 +41,8 @@ RESULTS_FILE = Path(__file__).resolve().parent / "results" / "import.md"
 REPO = Path(__file__).resolve().parent.parent
 FULL_ROWS = (100_000, 1_000_000)
 QUICK_ROWS = (20_000,)
-GOAL_RATIO = 1 / 3  # the import reaches at least a third of the COPY rate (issue 4)
+GOAL_RATIO = 1 / 3  # the import reaches at least a third of the COPY rate in every run
+GOAL_RATIO_LARGE = 1 / 2  # and at least half of it at a million rows
 GOAL_MEMORY_MB = 300  # for the 1M-row file
 MEMORY_GOAL_ROWS = 1_000_000
 RESULT_MARK = "BENCH-RESULT "
@@ -542,6 +543,13 @@ def rate(rows: int, seconds: float) -> float:
     return rows / seconds
 
 
+def _ratio_verdict(ratio: float, rows: int) -> str:
+    verdicts = [f"goal ≥ 1/3: {'PASS' if ratio >= GOAL_RATIO else 'FAIL'}"]
+    if rows >= MEMORY_GOAL_ROWS:
+        verdicts.append(f"goal ≥ 1/2 at this size: {'PASS' if ratio >= GOAL_RATIO_LARGE else 'FAIL'}")
+    return ", ".join(verdicts)
+
+
 def _counts_check(run: ImportRun, expected: Normalised, rows: int) -> str:
     c = run.counts
     got = (c["rows"], c["created"], c["skipped"], c["rejected"], c["merged"])
@@ -614,8 +622,8 @@ def bench_size(rows: int, runs: int, workdir: Path) -> list[Result]:
                 f"import {rows:,} rows (upload_receive + lead_import), workers={workers}",
                 rows,
                 [r.seconds for r in runs_],
-                f"{import_rate:,.0f} rows/s = {floor(ratio * 1000) / 1000:.3f}× COPY (goal ≥ 1/3: "
-                f"{'PASS' if ratio >= GOAL_RATIO else 'FAIL'}); receive {median(r.receive for r in runs_):.1f} s + "
+                f"{import_rate:,.0f} rows/s = {floor(ratio * 1000) / 1000:.3f}× COPY ({_ratio_verdict(ratio, rows)}); "
+                f"receive {median(r.receive for r in runs_):.1f} s + "
                 f"import {median(r.import_ for r in runs_):.1f} s ({_phases(runs_)}); "
                 f"created {first['created']:,}, skipped {first['skipped']:,}, rejected {first['rejected']:,}, "
                 f"not SMS-capable {first['not_sms_capable']:,} (as pre-normalised: {'; '.join(checks)})",
