@@ -12,8 +12,10 @@ serializer, JSON), p50/p95 over R runs after 3 warm-ups of:
   3. a page deep in the cursor            /api/leads/?cursor=<the row half way down>
 
 beside the raw SQL of the same request: every statement it ran, replayed on a plain cursor, and its main
-query alone. Goal: p95 < 150 ms and within 2× of raw SQL. Needs PostgreSQL and Redis (database
-DBR_BENCH_REDIS_URL, default redis://127.0.0.1:6379/5); writes bench/results/api.md.
+query alone. Goal: p95 < 150 ms and within 2× of raw SQL. A last row times the lightest endpoint with the
+same token, throttle and middleware (an empty /api/notifications/): the stack's fixed cost beyond its SQL.
+Needs PostgreSQL and Redis (database DBR_BENCH_REDIS_URL, default redis://127.0.0.1:6379/5); writes
+bench/results/api.md.
 """
 
 import argparse
@@ -79,6 +81,8 @@ def run(n_leads: int, runs: int) -> str:
         main_sql = " ".join(dashboard_bench.main_query(statements, "table")[0].split())
         notes.append(f"- {label}: `{main_sql[:220]}…`")
         rows.append(dashboard_bench.result_row(label, times, statements, raw_all, raw_main, GOAL))
+    label = "Floor: GET /api/notifications/ (nothing to list)"
+    rows.append(dashboard_bench.floor_measure(api, "/api/notifications/", label, runs))
     seeded = f"seeded with COPY in {seed_seconds:.0f} s" if seed_seconds else "seeded by an earlier run"
     header = (
         f"# bench/api\n\n`GET /api/leads/` with a token, {n_leads:,} leads in {dashboard_bench.DATASETS} datasets "
