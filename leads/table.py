@@ -87,6 +87,11 @@ class TableQuery:
     sort: str = DEFAULT_SORT
     limit: int = PAGE_SIZE
     after: str = ""  # the cursor of the page to start after
+    before: str = ""  # or the cursor of the page to end before (the Previous link)
+
+    @property
+    def first_page(self) -> bool:
+        return not (self.after or self.before)
 
     @property
     def filtered(self) -> bool:
@@ -94,9 +99,9 @@ class TableQuery:
 
     def params(self, **changes) -> str:
         """This query as a URL query string (without the cursor unless given), for links and forms."""
-        query = replace(self, **changes) if changes else replace(self, after="")
+        query = replace(self, **{"after": "", "before": "", **changes})
         out = QueryDict(mutable=True)
-        for name in ("status", "sentiment", "assigned", "q", "after"):
+        for name in ("status", "sentiment", "assigned", "q", "after", "before"):
             if value := getattr(query, name):
                 out[name] = value
         if query.dataset:
@@ -161,9 +166,13 @@ def table_query_parse(params) -> TableQuery:
             raise BadRequest(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
         values["limit"] = int(limit)
     values["after"] = _text(params, "after", limit=300)
+    values["before"] = _text(params, "before", limit=300)
+    if values["after"] and values["before"]:
+        raise BadRequest("Give after or before, not both.")
     query = TableQuery(**values)
-    if query.after:
-        _cursor_read(query)  # refuse a bad cursor before anything runs
+    for name in ("after", "before"):
+        if getattr(query, name):
+            _cursor_read(query, name)  # refuse a bad cursor before anything runs
     return query
 
 
@@ -262,10 +271,15 @@ class TablePage:
     leads: list[Lead]
     next_cursor: str | None
     query: TableQuery
+    previous_cursor: str | None = None
 
     @property
     def next_params(self) -> str | None:
         return self.query.params(after=self.next_cursor) if self.next_cursor else None
+
+    @property
+    def previous_params(self) -> str | None:
+        return self.query.params(before=self.previous_cursor) if self.previous_cursor else None
 
 
 def _cursor_make(lead: Lead, sort: Sort) -> str:
@@ -274,10 +288,11 @@ def _cursor_make(lead: Lead, sort: Sort) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _cursor_read(query: TableQuery) -> tuple[object, UUID]:
+def _cursor_read(query: TableQuery, name: str = "after") -> tuple[object, UUID]:
     sort = SORTS[query.sort.removeprefix("-")]
+    text = getattr(query, name)
     try:
-        raw = base64.urlsafe_b64decode(query.after + "=" * (-len(query.after) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         value, pk = json.loads(raw)
         pk = UUID(pk)
         if value is not None:
@@ -287,7 +302,7 @@ def _cursor_read(query: TableQuery) -> tuple[object, UUID]:
         elif not sort.nullable:
             raise ValueError
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("This page link is not valid any more (after=…); start again from the first page.") from None
+        raise BadRequest(f"This page link is not valid any more ({name}=…); start again from the first page.") from None
     return value, pk
 
 
@@ -326,6 +341,31 @@ def table_rows(leads: QuerySet[Lead], query: TableQuery) -> tuple[list[Lead], st
     return rows, (_cursor_make(rows[-1], sort) if more else None)
 
 
+def table_rows_before(leads: QuerySet[Lead], query: TableQuery) -> tuple[list[Lead], bool]:
+    """The page that ends just before the query's `before` cursor: (its rows in the sort's order, whether
+    there are rows before them). The same index walked the other way: still no OFFSET, at any depth.
+
+    The order is the filled values first, then the empty ones by id, so walking back from a cursor among the
+    empty values goes through them and then into the filled values from their end."""
+    desc = query.sort.startswith("-")
+    sort = SORTS[query.sort.removeprefix("-")]
+    column, want = sort.column, query.limit + 1
+    value, pk = _cursor_read(query, "before")
+    rows: list[Lead] = []
+    if value is None:  # the cursor is among the empty values
+        empty = leads.filter(**{f"{column}__isnull": True})
+        empty = empty.filter(id__gt=pk) if desc else empty.filter(id__lt=pk)
+        rows = list(empty.order_by("id" if desc else "-id")[:want])
+        filled = leads.filter(**{f"{column}__isnull": False})
+    else:
+        filled = leads.filter(**{f"{column}__isnull": False}) if sort.nullable else leads
+        filled = _after(filled, column, not desc, value, pk)
+    if len(rows) < want:
+        rows += list(_ordered(filled, column, not desc)[: want - len(rows)])
+    more = len(rows) > query.limit
+    return rows[: query.limit][::-1], more
+
+
 # The columns a row of the page shows or needs (its badge, its cursor): the rest of a lead (custom fields, the
 # conversation summary, …) is not read, so 50 rows cost less to fetch and to build.
 PAGE_FIELDS = (
@@ -348,14 +388,22 @@ def table_page(user: User, query: TableQuery, *, dataset_names: dict | None = No
     else:
         leads = leads.only(*PAGE_FIELDS)
     leads = leads.annotate(suppressed=Exists(Suppression.objects.filter(phone_number=OuterRef("phone_number"))))
-    rows, cursor = table_rows(leads, query)
+    sort = SORTS[query.sort.removeprefix("-")]
+    if query.before:
+        rows, more_before = table_rows_before(leads, query)
+        # The row the cursor names comes after this page, so there is a next page whenever there are rows.
+        cursor = _cursor_make(rows[-1], sort) if rows else None
+        previous = _cursor_make(rows[0], sort) if more_before else None
+    else:
+        rows, cursor = table_rows(leads, query)
+        previous = _cursor_make(rows[0], sort) if query.after and rows else None
     url = reverse("lead_detail", args=[_URL_PLACEHOLDER])  # reversed once, not once a row
     for lead in rows:
         lead.dataset_name = lead.dataset.name if dataset_names is None else dataset_names.get(lead.dataset_id, "")
         lead.status_label = STATUS_LABELS.get(lead.contact_status, lead.contact_status)
         lead.url = url.replace(str(_URL_PLACEHOLDER), str(lead.pk))
         lead.quiet = quiet_badge(lead, suppressed=lead.suppressed)
-    return TablePage(leads=rows, next_cursor=cursor, query=query)
+    return TablePage(leads=rows, next_cursor=cursor, query=query, previous_cursor=previous)
 
 
 _URL_PLACEHOLDER = UUID(int=0)

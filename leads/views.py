@@ -106,7 +106,7 @@ def lead_list(request):
         "bulk_actions": allowed_actions,
         "can_export": can(request.user, Action.EXPORT_LEADS),
         "filters": query.params(),
-        "first_page": not query.after,
+        "first_page": query.first_page,
     }
     template = "leads/leads.html#lead-table" if request.htmx else "leads/leads.html"
     return render(request, template, context)
@@ -114,7 +114,7 @@ def lead_list(request):
 
 def _total(user, query, page, datasets) -> Total:
     """A first page that is also the last holds every match: its length is the exact total, for free."""
-    if not query.after and page.next_cursor is None:
+    if query.first_page and page.next_cursor is None:
         return Total(len(page.leads), exact=True)
     return table_total(user, query, datasets=datasets)
 

@@ -2,6 +2,7 @@
 name and phone search, totals without COUNT, quiet badges, bad input, and isolation."""
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 from itertools import pairwise
 
@@ -78,6 +79,67 @@ def test_keyset_pages_equal_the_full_ordered_list_for_every_sort(table, owner, s
     expected = _python_order(list(Lead.objects.all()), sort)
 
     assert _walk(owner, query) == expected
+
+
+def _pages_forward(user, query: TableQuery) -> list:
+    pages, after = [], ""
+    for _ in range(100):
+        page = table_page(user, replace(query, after=after))
+        pages.append(page)
+        if not page.next_cursor:
+            return pages
+        after = page.next_cursor
+    raise AssertionError("the cursors never ended")
+
+
+@pytest.mark.parametrize("sort", [f"{d}{name}" for name in SORTS for d in ("", "-")])
+@pytest.mark.parametrize("limit", [1, 7])
+def test_previous_pages_walk_back_through_the_same_rows_for_every_sort(table, owner, sort, limit):
+    """From the last page, Previous (the `before` cursor) gives back every row in order, across empty values
+    and ties; the first page reached that way has no Previous link, and each page's Next leads on again."""
+    query = TableQuery(sort=sort, limit=limit)
+    forward = _pages_forward(owner, query)
+    expected = [lead.pk for page in forward for lead in page.leads]
+
+    assert forward[0].previous_cursor is None
+    page, back = forward[-1], []
+    for _ in range(100):
+        back = [lead.pk for lead in page.leads] + back
+        if not page.previous_cursor:
+            break
+        previous = table_page(owner, replace(query, before=page.previous_cursor))
+        following = table_page(owner, replace(query, after=previous.next_cursor))  # its Next link
+        assert [lead.pk for lead in following.leads] == [lead.pk for lead in page.leads]
+        page = previous
+
+    assert back == expected
+
+
+def test_previous_page_link_on_the_page_and_no_offset(table, owner, client):
+    client.force_login(owner)
+    first = client.get("/leads/?limit=5", **HOST)
+    second = client.get(f"/leads/?limit=5&after={first.context['page'].next_cursor}", **HOST)
+    previous = second.context["page"].previous_params
+
+    assert "Previous page" not in first.content.decode()
+    assert 'rel="prev"' in second.content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        back = client.get(f"/leads/?{previous}", **HOST)
+
+    assert back.status_code == 200
+    assert [lead.pk for lead in back.context["page"].leads] == [lead.pk for lead in first.context["page"].leads]
+    lead_queries = [q["sql"] for q in queries.captured_queries if '"leads"' in q["sql"] and "read_at" not in q["sql"]]
+    assert lead_queries and not any("OFFSET" in sql.upper() for sql in lead_queries)
+
+
+def test_after_and_before_together_are_refused(table, owner, client):
+    client.force_login(owner)
+    cursor = client.get("/leads/?limit=5", **HOST).context["page"].next_cursor
+
+    response = client.get(f"/leads/?after={cursor}&before={cursor}", **HOST)
+
+    assert response.status_code == 400
+    assert "not both" in response.content.decode()
 
 
 def test_keyset_pages_with_a_filter(table, owner):
@@ -239,6 +301,7 @@ BAD = [
     ("limit", "٣"),
     ("after", "not-a-cursor"),
     ("after", "WyJ4IiwgInkiXQ"),  # ["x", "y"]
+    ("before", "not-a-cursor"),
     ("q", "a" * 500),
 ]
 
