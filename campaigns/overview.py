@@ -20,6 +20,7 @@ from django.core.exceptions import BadRequest
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from campaigns.message_stats import NAMES as MESSAGE_SERIES
 from campaigns.models import MessageStatsHour
@@ -209,8 +210,11 @@ class Bar:
     value: int
 
 
-def column_chart(points: list[tuple[str, int]], *, width: int = 320, height: int = 90) -> dict:
-    """Bars of one series across days (one small chart per series, so it reads without colour)."""
+def column_chart(points: list[tuple[str, int]], *, series: str = "", width: int = 320, height: int = 90) -> dict:
+    """Bars of one series across days (one small chart per series, so it reads without colour).
+
+    The bars' SVG is written here, not in the template: a bar a day in four charts was most of the page's
+    rendering time (eight template variables a bar)."""
     top = max((value for _, value in points), default=0) or 1
     step = width / max(len(points), 1)
     bars = [
@@ -218,7 +222,13 @@ def column_chart(points: list[tuple[str, int]], *, width: int = 320, height: int
             round(value * height / top, 2), label, value)
         for i, (label, value) in enumerate(points)
     ]  # fmt: skip
-    return {"bars": bars, "max": max((value for _, value in points), default=0), "width": width, "height": height}
+    svg = format_html_join(
+        "",
+        '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>',
+        ((series, bar.x, bar.y, bar.width, bar.height, bar.label, bar.value) for bar in bars),
+    )
+    top_value = max((value for _, value in points), default=0)
+    return {"bars": bars, "svg": svg, "max": top_value, "width": width, "height": height}
 
 
 def funnel_chart(stages: list[Figure], *, width: int = 320, row: int = 28) -> dict:

@@ -31,7 +31,7 @@ def overview(request):
             "key": key,
             "label": label,
             "total": sum(day[key] for day in figures.days),
-            "chart": column_chart([(f"{day['day']:%-d %b}", day[key]) for day in figures.days]),
+            "chart": column_chart([(f"{day['day']:%-d %b}", day[key]) for day in figures.days], series=key),
         }
         for key, label in SERIES_LABELS.items()
     ]

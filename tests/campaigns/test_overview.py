@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from campaigns.cadence import cadence_run_in_process
 from campaigns.message_stats import message_stats_recount
 from campaigns.models import Message, MessageStatsHour
-from campaigns.overview import OverviewQuery, overview_figures
+from campaigns.overview import OverviewQuery, column_chart, overview_figures
 from campaigns.services import campaign_start
 from leads.counters import DATASET_COUNTERS, dataset_counters_recount
 from leads.models import Dataset, Lead, LeadStatsHour
@@ -159,3 +159,14 @@ def test_bad_overview_parameters_get_a_400(alpha, owner, client, params):
     client.force_login(owner)
 
     assert client.get(f"/?{params}", **HOST).status_code == 400
+
+
+def test_a_column_chart_has_a_titled_bar_a_day_with_its_labels_escaped():
+    chart = column_chart([("1 Dec", 4), ("2 Dec", 0), ("<b>3 Dec</b>", 2)], series="sent", width=300, height=90)
+
+    svg = str(chart["svg"])
+    assert svg.count('<rect class="bar sent"') == 3
+    assert '<rect class="bar sent" x="10.0" y="0.0" width="80.0" height="90.0"><title>1 Dec: 4</title></rect>' in svg
+    assert "<title>2 Dec: 0</title>" in svg and 'height="0.0"' in svg
+    assert "&lt;b&gt;3 Dec&lt;/b&gt;: 2" in svg and "<b>" not in svg
+    assert chart["max"] == 4
