@@ -465,3 +465,20 @@ def test_a_lead_export_made_in_the_dashboard_is_listed_for_its_maker(
     assert newest["name"].startswith("leads-") and newest["made_by"] == str(user_manager.pk)
     text = b"".join(as_user_manager.get(newest["download_url"]).streaming_content).decode()
     assert text.startswith("first_name,last_name,phone_number")
+
+
+def test_without_a_token_nothing_here_answers(stored, rep):
+    anonymous = Api(None)
+    for method, path in (
+        ("get", "/api/users/"),
+        ("post", "/api/users/"),
+        ("patch", f"/api/users/{rep.pk}/"),
+        ("post", f"/api/users/{rep.pk}/suspend/"),
+        ("get", "/api/client/settings/"),
+        ("patch", "/api/client/settings/"),
+        ("get", "/api/exports/"),
+        ("get", f"/api/exports/{stored['owner']}/download/"),
+    ):
+        response = getattr(anonymous, method)(path)
+        assert response.status_code == 401, (method, path)
+        assert _error(response)["code"] == "not_authenticated"
