@@ -272,6 +272,14 @@ ACCESS_REFUSED_EXAMPLE = OpenApiExample(
 )
 
 
+def _known_fields(request, serializer_class) -> None:
+    """A field the request cannot set (a typo, `email` in a PATCH, `status`) is refused, not silently ignored."""
+    if isinstance(request.data, dict):
+        known = serializer_class().fields
+        if unknown := sorted(set(request.data) - set(known)):
+            raise ValidationError({name: ["Not a field you can set here."] for name in unknown})
+
+
 def _access_form(form_class, request, values: dict, *, current=None, **extra):
     """The page's form (role choices, the datasets the editor may pick, a free email) over the API's values.
 
@@ -283,7 +291,7 @@ def _access_form(form_class, request, values: dict, *, current=None, **extra):
     data = {
         **{name: value for name, value in values.items() if name != "allowed_dataset_ids"},
         "restrict_datasets": ids is not None,
-        "datasets": [str(pk) for pk in ids or []],
+        "datasets": list(dict.fromkeys(str(pk) for pk in ids or [])),
     }
     choices = datasets_visible_to(request.user).order_by("name")
     form = form_class(data, datasets=choices, **extra)
@@ -359,6 +367,7 @@ class UserViewSet(UuidLookup, mixins.CreateModelMixin, mixins.UpdateModelMixin, 
         return users
 
     def create(self, request, *args, **kwargs):
+        _known_fields(request, UserInviteSerializer)
         body = UserInviteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
@@ -383,6 +392,7 @@ class UserViewSet(UuidLookup, mixins.CreateModelMixin, mixins.UpdateModelMixin, 
 
     def partial_update(self, request, *args, **kwargs):
         member = self.get_object()
+        _known_fields(request, UserAccessSerializer)
         body = UserAccessSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         values = {**UserAccessForm.initial_for(member), **body.validated_data}

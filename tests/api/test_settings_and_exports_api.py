@@ -140,6 +140,8 @@ def test_an_invitation_with_bad_input_is_a_400_and_invites_nobody(world, owner, 
     )
     assert not_a_list.status_code == 400
     assert as_owner.post("/api/users/", ["not", "an", "object"]).status_code == 400
+    typo = as_owner.post("/api/users/", {"email": "x6@alpha.example", "role": "read_only", "datasets": []})
+    assert _error(typo)["fields"] == {"datasets": ["Not a field you can set here."]}
     assert not User.objects.filter(email__startswith="x").exists() and mailoutbox == []
 
 
@@ -184,7 +186,7 @@ def test_access_is_changed_through_the_service_and_what_is_left_out_stays(world,
     assert widened.status_code == 200
     rep.refresh_from_db()
     assert rep.allowed_dataset_ids is None and rep.role == "manager"
-    narrowed = as_owner.patch(f"/api/users/{rep.pk}/", {"allowed_dataset_ids": [str(world.south.pk)]})
+    narrowed = as_owner.patch(f"/api/users/{rep.pk}/", {"allowed_dataset_ids": [str(world.south.pk)] * 2})
     assert narrowed.status_code == 200
     rep.refresh_from_db()
     assert rep.allowed_dataset_ids == [world.south.pk]
@@ -214,6 +216,9 @@ def test_access_changes_the_services_refuse_are_409s_and_bad_input_400s(
         response = as_owner.patch(f"/api/users/{rep.pk}/", body)
         assert response.status_code == 400, (body, response.content)
         assert field in _error(response)["fields"]
+    status = as_owner.patch(f"/api/users/{rep.pk}/", {"status": "active", "role": "manager"})
+    assert _error(status)["fields"] == {"status": ["Not a field you can set here."]}
+    assert as_owner.patch(f"/api/users/{rep.pk}/", ["role"]).status_code == 400
     assert as_owner.patch(f"/api/users/{MALFORMED}/", {"role": "manager"}).status_code == 400
     assert as_owner.patch(f"/api/users/{outsider.pk}/", {"role": "manager"}).status_code == 404
     assert _snapshot(owner) == before_owner and _snapshot(rep) == before_rep
