@@ -1,11 +1,14 @@
-"""The API of the `leads` app (docs/api.md): datasets, leads, suppressions and uploads (imports).
+"""The API of the `leads` app (docs/api.md): datasets, leads, suppressions, uploads (imports) and export files.
 
 Every read goes through the selectors (role, assignment and allowed datasets, as on the dashboard);
 every write through the same service the pages call.
 """
 
+import base64
+import binascii
 import json
 import re
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -32,8 +35,10 @@ from clients.api_base import (
     IDEMPOTENCY_PARAMETER,
     ErrorSerializer,
     Key,
+    KeysetPagination,
     UuidLookup,
     bool_param,
+    choice_param,
     error_response,
     idempotent,
 )
@@ -43,6 +48,7 @@ from clients.queue import enqueue
 from clients.roles import Action, can
 from clients.storage import bucket_storage
 from leads import bulk, table
+from leads.files import EXPORT_ID, exports_readable_by
 from leads.forms import UploadForm
 from leads.importing.mapping import upload_mapping, validate_mapping
 from leads.importing.progress import progress_get
@@ -808,10 +814,135 @@ class UploadViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
         )
 
 
+# --- Exports -----------------------------------------------------------------------------------------
+
+
+class ExportSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="32 hexadecimal characters.")
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=["export", "rejected_rows"], help_text="A lead export, or an import's rejected rows."
+    )
+    size = serializers.IntegerField(help_text="Bytes.")
+    created_at = serializers.DateTimeField()
+    made_by = serializers.UUIDField(allow_null=True, help_text="Who made the export (null for rejected rows).")
+    upload = serializers.UUIDField(allow_null=True, help_text="The import whose rejected rows these are.")
+    download_url = serializers.URLField()
+
+
+EXPORT_EXAMPLE = {
+    "id": "4be1c0a2d97f4e5c8a1b2c3d4e5f6a7b",
+    "name": "leads-20261130-101500.csv",
+    "kind": "export",
+    "size": 183204,
+    "created_at": "2026-11-30T10:15:07Z",
+    "made_by": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+    "upload": None,
+    "download_url": "https://acme.example.com/api/exports/4be1c0a2d97f4e5c8a1b2c3d4e5f6a7b/download/",
+}
+
+
+class ExportViewSet(viewsets.GenericViewSet):
+    """The client's exports bucket as the dashboard serves it (leads/files.py): a lead export to its maker and
+    the client's admins, an import's rejected rows to who may read the import. Files, not rows: a list reads
+    the bucket, and the cursor is the last file's (created_at, id)."""
+
+    serializer_class = ExportSerializer
+    lookup_value_regex = "[^/]+"  # a malformed id is a 400 of its own, not a 404 of the router
+
+    def _exports(self, request):
+        return exports_readable_by(request.user, request.tenant.schema_name)
+
+    def _item(self, request, export, storage) -> dict:
+        return {
+            "id": export.id,
+            "name": export.name,
+            "kind": export.kind,
+            "size": storage.size(export.path),
+            "created_at": storage.get_modified_time(export.path),
+            "made_by": export.made_by,
+            "upload": export.upload.pk if export.upload else None,
+            "download_url": request.build_absolute_uri(f"/api/exports/{export.id}/download/"),
+        }
+
+    def _one(self, request, pk: str):
+        if not EXPORT_ID.fullmatch(pk or ""):
+            raise ValidationError({"id": ["An export id is 32 hexadecimal characters, as the list gives it."]})
+        found = next((export for export in self._exports(request) if export.id == pk), None)
+        if found is None:
+            raise NotFound("Not found, or not visible to you.")
+        return found
+
+    @extend_schema(
+        summary="Export files you may download: your lead exports (admins: everyone's) and imports' rejected rows",
+        parameters=[OpenApiParameter("kind", str, enum=["export", "rejected_rows"], description="Only this kind.")],
+        examples=[OpenApiExample("A lead export", value=EXPORT_EXAMPLE, response_only=True)],
+    )
+    def list(self, request):
+        limit = self.paginator._limit(request)
+        kind = choice_param(request, "kind", ["export", "rejected_rows"])
+        after = self._cursor(request.query_params.get("cursor"))
+        storage = bucket_storage("exports")
+        items = [self._item(request, e, storage) for e in self._exports(request) if not kind or e.kind == kind]
+        items.sort(key=lambda item: (item["created_at"], item["id"]), reverse=True)  # newest first
+        if after is not None:
+            items = [item for item in items if (item["created_at"], item["id"]) < after]
+        page = items[:limit]
+        next_url = None
+        if len(items) > limit:
+            last = page[-1]
+            cursor = KeysetPagination._encode([last["created_at"], last["id"]])
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", cursor)
+        return Response({"next": next_url, "results": ExportSerializer(page, many=True).data})
+
+    @staticmethod
+    def _cursor(raw: str | None):
+        if not raw:
+            return None
+        try:
+            when, pk = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
+            moment = datetime.fromisoformat(when)
+            if moment.tzinfo is None or not EXPORT_ID.fullmatch(pk):
+                raise ValueError
+            return moment, pk
+        except (ValueError, TypeError, UnicodeError, binascii.Error):
+            raise ValidationError(
+                {"cursor": ["This cursor is not valid: use the `next` link of the previous page as it is."]}
+            ) from None
+
+    @extend_schema(
+        summary="One export file's details",
+        responses=ExportSerializer,
+        parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, pattern="^[0-9a-f]{32}$")],
+        examples=[OpenApiExample("A lead export", value=EXPORT_EXAMPLE)],
+    )
+    def retrieve(self, request, pk=None):
+        return Response(ExportSerializer(self._item(request, self._one(request, pk), bucket_storage("exports"))).data)
+
+    @extend_schema(
+        summary="Download an export file (CSV, streamed)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, pattern="^[0-9a-f]{32}$")],
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        export = self._one(request, pk)
+        storage = bucket_storage("exports")
+        if not storage.exists(export.path):  # deleted by retention meanwhile
+            raise NotFound("Not found, or not visible to you.")
+        return FileResponse(
+            storage.open(export.path, "rb"),
+            as_attachment=True,
+            filename=export.name,
+            content_type="text/csv; charset=utf-8",
+        )
+
+
 # (prefix, viewset, basename): registered with every other app's routes in dbr/api.py's one router.
 ROUTES = [
     ("datasets", DatasetViewSet, "dataset"),
     ("leads", LeadViewSet, "lead"),
     ("suppressions", SuppressionViewSet, "suppression"),
     ("uploads", UploadViewSet, "upload"),
+    ("exports", ExportViewSet, "export"),
 ]
