@@ -346,6 +346,7 @@ LEAD_FILTERS = [
 def _table_query(request) -> table.TableQuery:
     """The dashboard table's parameters (leads.table), with the API's `cursor` for the table's `after`."""
     params = request.query_params.copy()
+    params.pop("before", None)  # the dashboard's Previous link; API pages go forward, by `cursor`
     if "cursor" in params:
         params["after"] = params.pop("cursor")[-1]
     return table.table_query_parse(params)
