@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, QueryDict
+from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -48,6 +48,7 @@ from clients.queue import enqueue
 from clients.roles import Action, can
 from clients.storage import bucket_storage
 from leads import bulk, table
+from leads.exports import export_stream
 from leads.files import EXPORT_ID, exports_readable_by
 from leads.forms import UploadForm
 from leads.importing.mapping import upload_mapping, validate_mapping
@@ -324,6 +325,7 @@ LEAD_EXAMPLE = {
     "updated_at": "2026-11-02T10:30:00Z",
 }
 
+EXPORT_IDS_MAX = bulk.INLINE_MAX  # ticked leads in one export, as the table's Export button
 LEAD_FILTERS = [
     OpenApiParameter("q", str, description="A number in any form, an e-mail, or words that start names."),
     OpenApiParameter("dataset", OpenApiTypes.UUID, description="Only this dataset's leads."),
@@ -503,6 +505,33 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
             )
         ],
     )
+    @extend_schema(
+        summary="The leads matching the table's filters (or the ticked ids among them) as CSV",
+        description=(
+            "The leads table's Export: the same columns, the same filters, search and sort, streamed; a copy is "
+            "kept in the client's exports (`/api/exports/`). Formula-looking cells are neutralised for Excel."
+        ),
+        parameters=[
+            *LEAD_FILTERS,
+            OpenApiParameter(
+                "id", OpenApiTypes.UUID, many=True, description=f"Only these leads (at most {EXPORT_IDS_MAX})."
+            ),
+            OpenApiParameter("bom", str, enum=["1"], description="Start with a UTF-8 byte order mark, for Excel."),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        if not can(request.user, Action.EXPORT_LEADS):
+            raise PermissionDenied("Your role does not allow exporting leads.")
+        ids = [uuid_param(pk, name="id") for pk in request.query_params.getlist("id")[:EXPORT_IDS_MAX]]
+        leads = table.table_export_leads(request.user, _table_query(request), ids)
+        filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        stream = export_stream(leads, filename=filename, bom=request.query_params.get("bom") == "1", owner=request.user)
+        response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
     @action(detail=False, methods=["get"], url_path=r"bulk/(?P<job_id>[^/.]+)")
     def bulk_status(self, request, job_id=None):
         if not re.fullmatch(r"[0-9a-f]{32}", job_id or ""):

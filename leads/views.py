@@ -35,9 +35,8 @@ from leads.suppressions import opt_out_list_import, suppression_add, suppression
 from leads.table import (
     FLAGS,
     SORT_CHOICES,
-    SORTS,
     Total,
-    table_leads,
+    table_export_leads,
     table_page,
     table_query_parse,
     table_total,
@@ -63,12 +62,8 @@ def dataset_detail(request, pk):
 def _filtered_leads(request):
     """The table's leads for the request's filters and search, in its sort; `id` params narrow them to
     the rows ticked (an export of the selection)."""
-    query = table_query_parse(request.GET)
-    leads = table_leads(request.user, query).select_related("dataset", "assigned_to")
-    if ids := request.GET.getlist("id"):
-        leads = leads.filter(pk__in=[uuid_param(pk, name="id") for pk in ids[: bulk.INLINE_MAX]])
-    column = SORTS[query.sort.removeprefix("-")].column
-    return leads.order_by(f"-{column}" if query.sort.startswith("-") else column, "id")
+    ids = [uuid_param(pk, name="id") for pk in request.GET.getlist("id")[: bulk.INLINE_MAX]]
+    return table_export_leads(request.user, table_query_parse(request.GET), ids)
 
 
 def _assignees(request):

@@ -487,3 +487,66 @@ def test_without_a_token_nothing_here_answers(stored, rep):
         response = getattr(anonymous, method)(path)
         assert response.status_code == 401, (method, path)
         assert _error(response)["code"] == "not_authenticated"
+
+
+# --- Making a lead export -------------------------------------------------------------------------------
+
+
+def _csv_rows(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def _export_ids(api) -> set[str]:
+    return {row["id"] for row in api.get("/api/exports/?kind=export&limit=200").json()["results"]}
+
+
+def test_the_owner_exports_the_tables_filters_and_a_copy_is_kept(world, owner, as_owner):
+    before = _export_ids(as_owner)
+    everything = _csv_rows(as_owner.get("/api/leads/export/"))
+    north = _csv_rows(as_owner.get(f"/api/leads/export/?dataset={world.north.pk}&sort=first_name"))
+    one = _csv_rows(as_owner.get(f"/api/leads/export/?id={world.south_lead.pk}&bom=1"))
+
+    assert len(everything) - 1 == world.north.leads.count() + world.south.leads.count()
+    phones = {row[everything[0].index("phone_number")] for row in north[1:]}
+    assert phones == set(world.north.leads.values_list("phone_number", flat=True))
+    names = [row[north[0].index("first_name")] for row in north[1:]]
+    assert names == sorted(names)
+    assert [row[one[0].index("phone_number")] for row in one[1:]] == [world.south_lead.phone_number]
+    kept = [as_owner.get(f"/api/exports/{pk}/").json() for pk in _export_ids(as_owner) - before]
+    assert len(kept) == 3 and {row["made_by"] for row in kept} == {str(owner.pk)}
+
+
+def test_an_export_holds_only_the_datasets_the_caller_may_see(world, as_user_manager):
+    rows = _csv_rows(as_user_manager.get("/api/leads/export/"))
+    south = _csv_rows(as_user_manager.get(f"/api/leads/export/?id={world.south_lead.pk}"))
+
+    phones = {row[rows[0].index("phone_number")] for row in rows[1:]}
+    assert phones == set(world.north.leads.values_list("phone_number", flat=True))
+    assert south[1:] == []  # another dataset's lead, even named by id
+
+
+@pytest.mark.parametrize("who", ["as_rep", "as_reader", "as_suspended", "as_outsider"])
+def test_who_may_not_export_gets_no_rows_and_no_file(world, as_owner, who, request):
+    api = request.getfixturevalue(who)
+    before = _export_ids(as_owner)
+
+    response = api.get("/api/leads/export/")
+
+    assert response.status_code in (401, 403, 404)
+    assert _error(response)["code"]
+    assert _export_ids(as_owner) == before
+
+
+@pytest.mark.parametrize(
+    "query", ["id=not-an-id", "status=NOPE", "sort=password", "dataset=1;DROP", "q=%00", "assigned=someone"]
+)
+def test_an_export_with_bad_parameters_is_a_400(world, as_owner, query):
+    response = as_owner.get(f"/api/leads/export/?{query}")
+
+    assert response.status_code == 400
+    assert _error(response)["message"]
