@@ -70,6 +70,15 @@ def _refused(problems: list[str], what: str) -> Response:
     )
 
 
+class TextField(serializers.CharField):
+    """A string, never a number or a boolean quietly turned into one (a CRM field mapped wrong)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- Conversations and messages ----------------------------------------------------------------------
 
 
@@ -328,8 +337,8 @@ class CampaignTemplateSerializer(CampaignSettingsSerializer):
 
 
 class TemplateSaveSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=TEMPLATE_NAME_MAX, help_text="Unique among the templates, any case.")
-    description = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    name = TextField(max_length=TEMPLATE_NAME_MAX, help_text="Unique among the templates, any case.")
+    description = TextField(required=False, allow_blank=True, max_length=1000)
 
 
 class TemplateApplySerializer(serializers.Serializer):
@@ -704,8 +713,8 @@ class AttachSerializer(serializers.Serializer):
 
 class InboundLeadSerializer(serializers.Serializer):
     dataset = serializers.UUIDField(help_text="A dataset you can see; the lead gets the text's number.")
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    first_name = TextField(max_length=100)
+    last_name = TextField(max_length=100, required=False, allow_blank=True)
 
 
 INBOUND_TEXT_EXAMPLE = {

@@ -12,7 +12,13 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
-from campaigns.api import CONVERSATION_EXAMPLE, MESSAGE_EXAMPLE, ConversationSerializer, MessageSerializer
+from campaigns.api import (
+    CONVERSATION_EXAMPLE,
+    MESSAGE_EXAMPLE,
+    ConversationSerializer,
+    MessageSerializer,
+    TextField,
+)
 from campaigns.models import Conversation, Message
 from campaigns.selectors import PLANNED, conversations_visible_to, messages_visible_to
 from clients.api_base import (
@@ -416,7 +422,7 @@ class PlannedReplySerializer(MessageSerializer):
 
 
 class DraftSendSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = TextField(
         required=False,
         max_length=1600,
         trim_whitespace=True,
