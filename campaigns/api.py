@@ -79,6 +79,15 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class IdField(serializers.UUIDField):
+    """A UUID written as a string: DRF's own would take the number 7 as UUID(int=7)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 # --- Conversations and messages ----------------------------------------------------------------------
 
 
@@ -342,7 +351,7 @@ class TemplateSaveSerializer(serializers.Serializer):
 
 
 class TemplateApplySerializer(serializers.Serializer):
-    template = serializers.UUIDField(help_text="A template's id (GET /api/campaign-templates/).")
+    template = IdField(help_text="A template's id (GET /api/campaign-templates/).")
 
 
 TEMPLATE_EXAMPLE = {
@@ -708,11 +717,11 @@ class InboundTextSerializer(serializers.ModelSerializer):
 
 
 class AttachSerializer(serializers.Serializer):
-    lead = serializers.UUIDField(help_text="The lead whose text it is (one you can see).")
+    lead = IdField(help_text="The lead whose text it is (one you can see).")
 
 
 class InboundLeadSerializer(serializers.Serializer):
-    dataset = serializers.UUIDField(help_text="A dataset you can see; the lead gets the text's number.")
+    dataset = IdField(help_text="A dataset you can see; the lead gets the text's number.")
     first_name = TextField(max_length=100)
     last_name = TextField(max_length=100, required=False, allow_blank=True)
 
