@@ -3,6 +3,7 @@ the staff-reply service), campaigns (settings with the settings form's validatio
 complete with every refusal reason) and the inbox."""
 
 from django.db import transaction
+from django.db.models import TimeField
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -10,6 +11,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -317,8 +319,15 @@ class MessageViewSet(UuidLookup, mixins.CreateModelMixin, viewsets.ReadOnlyModel
 SETTINGS_FIELDS = [name for name in CampaignSettingsForm._meta.fields if name != "territory_rules"]
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time such as "09:00:00": OpenAPI's `format: time` would demand a UTC offset it never has."""
+
+
 class CampaignSettingsSerializer(serializers.ModelSerializer):
     """The settings form's fields. A PATCH sends only what changes; the form's checks decide."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, TimeField: ClockTimeField}
 
     territory_rules = serializers.CharField(
         required=False,
