@@ -503,11 +503,11 @@ class PlannedReplyViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
                 replies = replies.filter(lead__dataset_id=uuid_param(dataset, name="dataset"))
         return replies
 
-    def _act(self, service, **kwargs) -> Response:
+    def _act(self, service, message: Message | None = None, **kwargs) -> Response:
         # The actions act on any of Sophie's replies the caller can see, so a second try is a 409, not a 404.
         if not can(self.request.user, Action.REPLY):
             raise ApiPermissionDenied("Your role does not allow answering leads.")
-        message = self.get_object()
+        message = message or self.get_object()
         try:
             service(message=message, actor=self.request.user, at=timezone.now(), **kwargs)
         except ReviewRefused as refused:
@@ -531,8 +531,7 @@ class PlannedReplyViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
         body = DraftSendSerializer(data=_data(request))
         body.is_valid(raise_exception=True)
         message = self.get_object()
-        text = body.validated_data.get("text", message.content)
-        return self._act(draft_send, text=text)
+        return self._act(draft_send, message, text=body.validated_data.get("text", message.content))
 
     @_review_schema(
         "Discard a draft: nothing is sent (Sophie learns from it)", {**PLANNED_EXAMPLE, "status": "cancelled"}
