@@ -485,6 +485,7 @@ def test_a_suspended_user_and_another_clients_token_reach_none_of_it(
     sophie, texts, template, world, as_suspended, as_outsider
 ):
     for method, path in _new_paths(sophie, texts, template, world):
+        assert getattr(Api(None), method)(path).status_code == 401, path
         suspended = getattr(as_suspended, method)(path)
         assert suspended.status_code == 401, (path, suspended.status_code)
         assert suspended.json()["error"]["message"] == "The token's user is suspended."
@@ -495,3 +496,24 @@ def test_a_suspended_user_and_another_clients_token_reach_none_of_it(
     assert _row(texts["unmatched"]).outcome == "unmatched"
     assert Conversation.objects.get(pk=sophie["handoff"].pk).handoff_at is not None
     assert set(CampaignSettings.objects.filter(is_template=True).values_list("name", flat=True)) == TEMPLATES
+
+
+def test_the_new_lists_are_walked_page_by_page_without_repeats(sophie, texts, template, as_owner):
+    CampaignSettings.objects.create(name=None, is_template=True)  # a nameless template sorts last
+    CampaignSettings.objects.create(name="Gentle", is_template=True)  # a tie on the name
+    for path, expected in (
+        ("/api/campaign-templates/", CampaignSettings.objects.filter(is_template=True).count()),
+        ("/api/planned-replies/", 2),
+        ("/api/inbox-texts/", 4),
+        ("/api/handoffs/", 1),
+    ):
+        seen, url = [], f"{path}?limit=1"
+        while url:
+            page = as_owner.get(url)
+            assert page.status_code == 200, (path, page.content)
+            seen += [row["id"] for row in page.json()["results"]]
+            url = page.json()["next"]
+        assert len(seen) == len(set(seen)) == expected, path
+    names = [row["name"] for row in as_owner.get("/api/campaign-templates/").json()["results"]]
+    assert names[-1] is None and names[:3] == ["Default", "Gentle", "Gentle"]
+    assert as_owner.get("/api/inbox-texts/?cursor=nonsense").status_code == 400
