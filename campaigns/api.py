@@ -3,6 +3,7 @@ the staff-reply service), campaigns (settings with the settings form's validatio
 complete with every refusal reason) and the inbox."""
 
 from django.db import transaction
+from django.db.models import TimeField
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -10,27 +11,38 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from campaigns.forms import CampaignSettingsForm
+from campaigns.forms import CampaignSettingsForm, InboundLeadForm, TemplateChoiceForm
+from campaigns.inbound import ATTACHABLE, NotAttachable, inbound_attach, inbound_lead_create
 from campaigns.inbox import conversation_mark_read
-from campaigns.models import Conversation, Message
+from campaigns.models import Conversation, InboundSms, Message
 from campaigns.replies import ReplyRefused, staff_reply_send
 from campaigns.selectors import (
     CONVERSATION_KINDS,
     PLANNED,
+    TEXT_KINDS,
     conversations_visible_to,
     inbox_conversations,
     messages_visible_to,
+    unrouted_texts_visible_to,
 )
 from campaigns.services import ACTIONS, CampaignRefused, start_problems
-from campaigns.settings_services import campaign_settings_save, settings_for_editing
+from campaigns.settings_services import (
+    TEMPLATE_NAME_MAX,
+    TemplateNameRefused,
+    campaign_settings_apply_template,
+    campaign_settings_save,
+    campaign_settings_save_as_template,
+    settings_for_editing,
+)
 from clients.api_base import (
     IDEMPOTENCY_PARAMETER,
     ErrorSerializer,
@@ -45,7 +57,7 @@ from clients.params import uuid_param
 from clients.roles import Action, can
 from leads.assignment import territory_rules_text
 from leads.models import CampaignSettings, Dataset
-from leads.selectors import dataset_custom_columns, datasets_visible_to, lead_for
+from leads.selectors import dataset_custom_columns, dataset_for, datasets_visible_to, lead_for
 
 LEAD_ID = "0e7d8c52-47a1-4c1a-a8a4-5e8b0f7f6d21"
 DATASET_ID = "7c1f3b8e-2a4d-4e6f-8b9a-0c1d2e3f4a5b"
@@ -58,6 +70,24 @@ def _refused(problems: list[str], what: str) -> Response:
         f"{what}: " + " ".join(problems),
         {"non_field_errors": problems},
     )
+
+
+class TextField(serializers.CharField):
+    """A string, never a number or a boolean quietly turned into one (a CRM field mapped wrong)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(serializers.UUIDField):
+    """A UUID written as a string: DRF's own would take the number 7 as UUID(int=7)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
 
 
 # --- Conversations and messages ----------------------------------------------------------------------
@@ -199,13 +229,22 @@ MESSAGE_EXAMPLE = {
 }
 
 
+TEXT_STATUSES = [value for value in Message.Status.values if value not in PLANNED]
+
+
 @extend_schema_view(
     list=extend_schema(
-        summary="Texts of the leads you can see (Sophie's planned replies are not texts yet)",
+        summary="Texts of the leads you can see (Sophie's planned replies are at /api/planned-replies/)",
         parameters=[
             LEAD_PARAMETER,
             OpenApiParameter("conversation", OpenApiTypes.UUID),
             OpenApiParameter("direction", str, enum=Message.Direction.values),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=TEXT_STATUSES,
+                description="Only texts in this state. Sophie's drafts and scheduled replies: /api/planned-replies/.",
+            ),
         ],
         examples=[OpenApiExample("A staff reply", value=MESSAGE_EXAMPLE, response_only=True)],
     ),
@@ -247,6 +286,8 @@ class MessageViewSet(UuidLookup, mixins.CreateModelMixin, viewsets.ReadOnlyModel
                 texts = texts.filter(conversation_id=uuid_param(conversation, name="conversation"))
             if direction := choice_param(self.request, "direction", Message.Direction.values):
                 texts = texts.filter(direction=direction)
+            if status_ := choice_param(self.request, "status", TEXT_STATUSES):
+                texts = texts.filter(status=status_)
         return texts
 
     def create(self, request, *args, **kwargs):
@@ -278,8 +319,15 @@ class MessageViewSet(UuidLookup, mixins.CreateModelMixin, viewsets.ReadOnlyModel
 SETTINGS_FIELDS = [name for name in CampaignSettingsForm._meta.fields if name != "territory_rules"]
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time such as "09:00:00": OpenAPI's `format: time` would demand a UTC offset it never has."""
+
+
 class CampaignSettingsSerializer(serializers.ModelSerializer):
     """The settings form's fields. A PATCH sends only what changes; the form's checks decide."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, TimeField: ClockTimeField}
 
     territory_rules = serializers.CharField(
         required=False,
@@ -298,6 +346,33 @@ class CampaignSettingsSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["territory_rules"] = territory_rules_text(instance.territory_rules)
         return data
+
+
+class CampaignTemplateSerializer(CampaignSettingsSerializer):
+    class Meta(CampaignSettingsSerializer.Meta):
+        fields = ["id", *SETTINGS_FIELDS, "territory_rules", "created_at"]
+        read_only_fields = fields
+
+
+class TemplateSaveSerializer(serializers.Serializer):
+    name = TextField(max_length=TEMPLATE_NAME_MAX, help_text="Unique among the templates, any case.")
+    description = TextField(required=False, allow_blank=True, max_length=1000)
+
+
+class TemplateApplySerializer(serializers.Serializer):
+    template = IdField(help_text="A template's id (GET /api/campaign-templates/).")
+
+
+TEMPLATE_EXAMPLE = {
+    "id": "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e",
+    "name": "Solar, Q1",
+    "description": "Friendly, 3 steps",
+    "m1_message": "Hi {first_name}, it's {agent_name} from {company}… Reply STOP to opt out",
+    "agent_name": "Jo",
+    "ai_mode": "suggest",
+    "territory_rules": "",
+    "created_at": "2026-11-30T10:00:00Z",
+}
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -436,8 +511,6 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
             with transaction.atomic():
                 saved = campaign_settings_save(dataset=dataset, options=form.save(commit=False), client=request.tenant)
                 if template_name := form.cleaned_data.get("save_as_template"):
-                    from campaigns.settings_services import campaign_settings_save_as_template
-
                     campaign_settings_save_as_template(options=saved, name=template_name)
         except CampaignRefused as refused:
             return _refused(refused.problems, "The campaign is running, so this can't be saved")
@@ -489,6 +562,93 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
     def complete(self, request, pk=None):
         return self._lifecycle(request, "complete")
 
+    @extend_schema(
+        summary="Save the campaign's settings as a reusable template (a copy: later edits of either stay apart)",
+        request=TemplateSaveSerializer,
+        responses={201: CampaignTemplateSerializer},
+        examples=[
+            OpenApiExample("Save", value={"name": "Solar, Q1", "description": "Friendly, 3 steps"}, request_only=True),
+            OpenApiExample("Saved", value=TEMPLATE_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="save-as-template")
+    def save_as_template(self, request, pk=None):
+        if not can(request.user, Action.EDIT_CAMPAIGN_SETTINGS):
+            raise PermissionDenied("Your role does not allow changing campaign settings.")
+        dataset = self.get_object()
+        body = TemplateSaveSerializer(data=_json_object(request))
+        body.is_valid(raise_exception=True)
+        try:
+            template = campaign_settings_save_as_template(
+                options=settings_for_editing(dataset),
+                name=body.validated_data["name"],
+                description=body.validated_data.get("description") or None,
+            )
+        except TemplateNameRefused as refused:
+            raise ValidationError({"name": [str(refused)]}) from None
+        return Response(CampaignTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Copy a template's values into the campaign's settings (its name and description stay)",
+        request=TemplateApplySerializer,
+        responses={200: CampaignSettingsSerializer, 409: ErrorSerializer},
+        examples=[
+            OpenApiExample("Apply", value={"template": TEMPLATE_EXAMPLE["id"]}, request_only=True),
+            OpenApiExample(
+                "Applied",
+                value={"name": "Solar enquiries 2023 settings", "agent_name": "Jo", "ai_mode": "suggest"},
+                response_only=True,
+                status_codes=["200"],
+            ),
+            REFUSED_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="apply-template")
+    def apply_template(self, request, pk=None):
+        if not can(request.user, Action.EDIT_CAMPAIGN_SETTINGS):
+            raise PermissionDenied("Your role does not allow changing campaign settings.")
+        dataset = self.get_object()
+        TemplateApplySerializer(data=_json_object(request)).is_valid(raise_exception=True)
+        form = TemplateChoiceForm(request.data)  # the page's own choice: templates only
+        if not form.is_valid():
+            raise ValidationError({"template": ["Choose one of the templates (GET /api/campaign-templates/)."]})
+        try:
+            saved = campaign_settings_apply_template(
+                dataset=dataset, template=form.cleaned_data["template"], client=request.tenant
+            )
+        except CampaignRefused as refused:
+            return _refused(refused.problems, "The campaign is running, so this template can't be used")
+        return Response(CampaignSettingsSerializer(saved).data)
+
+
+def _json_object(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
+    return request.data
+
+
+# --- Campaign templates ------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Reusable campaign templates, by name (apply one with POST /api/campaigns/{id}/apply-template/)",
+        examples=[OpenApiExample("A template", value=TEMPLATE_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="One template", examples=[OpenApiExample("A template", value=TEMPLATE_EXAMPLE, response_only=True)]
+    ),
+)
+class CampaignTemplateViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
+    """Templates belong to the client, not to a dataset: every member reads them, as on the campaign page."""
+
+    queryset = CampaignSettings.objects.none()  # names the model for the schema; get_queryset applies access
+    serializer_class = CampaignTemplateSerializer
+    keyset_ordering = [Key("name", nullable=True)]
+
+    def get_queryset(self):
+        return CampaignSettings.objects.filter(is_template=True)
+
 
 # --- The inbox ---------------------------------------------------------------------------------------
 
@@ -536,9 +696,175 @@ class InboxViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return inbox_conversations(self.request.user, kind=kind, mine=bool(bool_param(self.request, "mine")))
 
 
+# --- Texts that reached no lead (the inbox's "Unknown numbers", "Not our number", "Errors") -------------
+
+
+class InboundTextSerializer(serializers.ModelSerializer):
+    attachable = serializers.SerializerMethodField(help_text="Whether it may be attached to a lead or made one.")
+
+    class Meta:
+        model = InboundSms
+        # Not `params`: everything the provider posted, account ids included, is no integration's business.
+        fields = [
+            "id",
+            "from_number",
+            "to_number",
+            "body",
+            "media",
+            "received_at",
+            "processed_at",
+            "outcome",
+            "error",
+            "lead",
+            "message",
+            "attachable",
+        ]
+        read_only_fields = fields
+
+    def get_attachable(self, text: InboundSms) -> bool:
+        return text.outcome in ATTACHABLE
+
+
+class AttachSerializer(serializers.Serializer):
+    lead = IdField(help_text="The lead whose text it is (one you can see).")
+
+
+class InboundLeadSerializer(serializers.Serializer):
+    dataset = IdField(help_text="A dataset you can see; the lead gets the text's number.")
+    first_name = TextField(max_length=100)
+    last_name = TextField(max_length=100, required=False, allow_blank=True)
+
+
+INBOUND_TEXT_EXAMPLE = {
+    "id": "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a8b",
+    "from_number": "+447700900555",
+    "to_number": "+447700900001",
+    "body": "Is this still available? Sam",
+    "media": [],
+    "received_at": "2026-11-30T09:58:00Z",
+    "processed_at": "2026-11-30T09:58:01Z",
+    "outcome": "unmatched",
+    "error": "",
+    "lead": None,
+    "message": None,
+    "attachable": True,
+}
+ATTACHED_EXAMPLE = {
+    **INBOUND_TEXT_EXAMPLE,
+    "outcome": "matched",
+    "lead": LEAD_ID,
+    "message": "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f",
+    "attachable": False,
+}
+TEXT_REFUSED_EXAMPLE = OpenApiExample(
+    "Refused",
+    value={
+        "error": {
+            "code": "text_refused",
+            "message": "This text is no longer waiting for a lead: it was attached or processed meanwhile.",
+            "fields": {},
+        }
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+
+class TextRefused(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "text_refused"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Texts that reached no lead, newest first (for members who see every dataset and lead)",
+        parameters=[OpenApiParameter("kind", str, enum=list(TEXT_KINDS), description="Only these; all when absent.")],
+        examples=[OpenApiExample("Unknown number", value=INBOUND_TEXT_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="One text that reached no lead",
+        examples=[OpenApiExample("Unknown number", value=INBOUND_TEXT_EXAMPLE, response_only=True)],
+    ),
+)
+class InboundTextViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
+    """Such a text belongs to no dataset, so only members who see every lead see it (as in the inbox);
+    attaching one or making a lead of it needs `attach_texts`."""
+
+    queryset = InboundSms.objects.none()  # names the model for the schema; get_queryset applies access
+    serializer_class = InboundTextSerializer
+    keyset_ordering = [Key("received_at", descending=True)]
+
+    def get_queryset(self):
+        kind = choice_param(self.request, "kind", list(TEXT_KINDS)) if self.action == "list" else ""
+        return unrouted_texts_visible_to(self.request.user, kind=kind)
+
+    def _attachable(self) -> InboundSms:
+        if not can(self.request.user, Action.ATTACH_TEXTS):
+            raise PermissionDenied("Your role does not allow attaching texts to leads.")
+        return self.get_object()
+
+    def _done(self, text: InboundSms, code: int = status.HTTP_200_OK) -> Response:
+        return Response(InboundTextSerializer(InboundSms.objects.get(pk=text.pk)).data, status=code)
+
+    @extend_schema(
+        summary="Attach the text to a lead: it becomes that lead's reply (conversation, status, Sophie)",
+        request=AttachSerializer,
+        responses={200: InboundTextSerializer, 409: ErrorSerializer},
+        examples=[
+            OpenApiExample("Attach", value={"lead": LEAD_ID}, request_only=True),
+            OpenApiExample("Attached", value=ATTACHED_EXAMPLE, response_only=True, status_codes=["200"]),
+            TEXT_REFUSED_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def attach(self, request, pk=None):
+        text = self._attachable()
+        body = AttachSerializer(data=_json_object(request))
+        body.is_valid(raise_exception=True)
+        lead = lead_for(request.user, body.validated_data["lead"])
+        try:
+            inbound_attach(inbound=text, lead=lead, at=timezone.now())
+        except NotAttachable as refused:
+            raise TextRefused(str(refused)) from None
+        return self._done(text)
+
+    @extend_schema(
+        summary="Make a new lead with the text's number, then attach the text to it",
+        request=InboundLeadSerializer,
+        responses={201: InboundTextSerializer, 409: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "New lead", value={"dataset": DATASET_ID, "first_name": "Sam", "last_name": "Carter"}, request_only=True
+            ),
+            OpenApiExample("Made", value=ATTACHED_EXAMPLE, response_only=True, status_codes=["201"]),
+            TEXT_REFUSED_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="create-lead")
+    def create_lead(self, request, pk=None):
+        text = self._attachable()
+        body = InboundLeadSerializer(data=_json_object(request))
+        body.is_valid(raise_exception=True)
+        dataset_for(request.user, body.validated_data["dataset"])  # 404 for a dataset not yours, like a lead
+        # The page's own form decides which datasets may take the lead.
+        form = InboundLeadForm(
+            {name: str(value) for name, value in body.validated_data.items()},
+            datasets=datasets_visible_to(request.user),
+        )
+        if not form.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+        try:
+            row = inbound_lead_create(inbound=text, actor=request.user, at=timezone.now(), **form.cleaned_data)
+        except NotAttachable as refused:
+            raise TextRefused(str(refused)) from None
+        return self._done(row, status.HTTP_201_CREATED)
+
+
 ROUTES = [
     ("conversations", ConversationViewSet, "conversation"),
     ("messages", MessageViewSet, "message"),
     ("campaigns", CampaignViewSet, "campaign"),
     ("inbox", InboxViewSet, "inbox"),
+    ("inbox-texts", InboundTextViewSet, "inbox-text"),
+    ("campaign-templates", CampaignTemplateViewSet, "campaign-template"),
 ]

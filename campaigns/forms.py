@@ -7,6 +7,7 @@ from django.conf import settings
 from campaigns import content
 from campaigns.numbers import sending_number_problem
 from campaigns.preview import merge_field_hint
+from campaigns.settings_services import TemplateNameRefused, template_name_clean
 from clients.access import current_client
 from leads.assignment import territory_rules_parse, territory_rules_text
 from leads.importing.mapping import FIELD_LABELS, FIELDS
@@ -334,10 +335,10 @@ class CampaignSettingsForm(forms.ModelForm):
         return result.e164
 
     def clean_save_as_template(self) -> str:
-        name = " ".join((self.cleaned_data.get("save_as_template") or "").split())
-        if name and CampaignSettings.objects.filter(is_template=True, name__iexact=name).exists():
-            raise forms.ValidationError(f"A template called “{name}” exists already: choose another name.")
-        return name
+        try:
+            return template_name_clean(self.cleaned_data.get("save_as_template"))
+        except TemplateNameRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
 
     def clean(self):
         data = super().clean()

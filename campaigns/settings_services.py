@@ -61,10 +61,30 @@ def campaign_settings_save(*, dataset: Dataset, options: CampaignSettings, clien
     return options
 
 
+TEMPLATE_NAME_MAX = 200
+
+
+class TemplateNameRefused(ValueError):
+    """Why a template cannot have this name, for the person who typed it."""
+
+
+def template_name_clean(name: str | None) -> str:
+    """The name with its spaces tidied; '' when none was given. Names are unique, whatever their case."""
+    name = " ".join((name or "").split())
+    if len(name) > TEMPLATE_NAME_MAX:
+        raise TemplateNameRefused(f"A template's name can be at most {TEMPLATE_NAME_MAX} characters.")
+    if name and CampaignSettings.objects.filter(is_template=True, name__iexact=name).exists():
+        raise TemplateNameRefused(f"A template called “{name}” exists already: choose another name.")
+    return name
+
+
 def campaign_settings_save_as_template(
     *, options: CampaignSettings, name: str, description: str | None = None
 ) -> CampaignSettings:
     """A reusable template made from these values: a copy, so later edits of either stay apart."""
+    name = template_name_clean(name)
+    if not name:
+        raise TemplateNameRefused("Give the template a name.")
     return CampaignSettings.objects.create(**_values(options), name=name, description=description, is_template=True)
 
 

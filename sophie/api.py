@@ -5,14 +5,31 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
-from clients.api_base import error_response
+from campaigns.api import (
+    CONVERSATION_EXAMPLE,
+    MESSAGE_EXAMPLE,
+    ConversationSerializer,
+    MessageSerializer,
+    TextField,
+)
+from campaigns.models import Conversation, Message
+from campaigns.selectors import PLANNED, conversations_visible_to, messages_visible_to
+from clients.api_base import (
+    IDEMPOTENCY_PARAMETER,
+    ErrorSerializer,
+    Key,
+    UuidLookup,
+    choice_param,
+    error_response,
+    idempotent,
+)
 from clients.params import uuid_param
 from clients.roles import Action, can, is_client_admin
 from sophie.gdpr import lead_data_export, lead_erase
@@ -34,6 +51,14 @@ from sophie.prompts import (
     prompt_lesson_apply,
     prompt_rollback,
     prompt_sections_save,
+)
+from sophie.review import (
+    ReviewRefused,
+    draft_discard,
+    draft_send,
+    handoff_clear,
+    planned_reply_cancel,
+    planned_reply_send_now,
 )
 from sophie.selectors import prompts_visible_to
 
@@ -376,3 +401,226 @@ class PromptViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 ROUTES += [("prompts", PromptViewSet, "prompts")]
+
+
+# --- Sophie's planned replies and hand-offs (the inbox's and lead page's actions, sophie/review.py) ---------
+
+PLANNED_STATUSES = [str(value) for value in PLANNED]
+
+
+class ReviewConflict(APIException):
+    """A refusal in the reply's current state (409): raised, not returned, so an Idempotency-Key is freed."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "review_refused"
+
+
+class PlannedReplySerializer(MessageSerializer):
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "due_at"]
+        read_only_fields = fields
+
+
+class DraftSendSerializer(serializers.Serializer):
+    text = TextField(
+        required=False,
+        max_length=1600,
+        trim_whitespace=True,
+        help_text="The text as edited; leave it out to send the draft as Sophie wrote it.",
+    )
+
+
+PLANNED_EXAMPLE = {
+    **MESSAGE_EXAMPLE,
+    "content": "Great, Sam. Do you own your home?",
+    "message_type": "reply",
+    "status": "draft",
+    "sent_by": None,
+    "queued_at": None,
+    "due_at": None,
+}
+REVIEW_REFUSED_EXAMPLE = OpenApiExample(
+    "Refused",
+    value={
+        "error": {
+            "code": "review_refused",
+            "message": "This draft is no longer waiting: the lead wrote again or it was sent or discarded.",
+            "fields": {},
+        }
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+
+def _review_schema(summary: str, done: dict, request=None, parameters=None):
+    examples = [OpenApiExample("Done", value=done, response_only=True, status_codes=["200"]), REVIEW_REFUSED_EXAMPLE]
+    if request is not None:
+        examples.insert(
+            0, OpenApiExample("Edited", value={"text": "Great news. Do you own the house?"}, request_only=True)
+        )
+    return extend_schema(
+        summary=summary,
+        request=request,
+        parameters=parameters,
+        responses={200: PlannedReplySerializer, 409: ErrorSerializer},
+        examples=examples,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Sophie's planned replies: drafts waiting for a person and replies scheduled to be written",
+        parameters=[
+            OpenApiParameter("status", str, enum=PLANNED_STATUSES, description="Only drafts, or only scheduled."),
+            OpenApiParameter("lead", OpenApiTypes.UUID, description="Only this lead's."),
+            OpenApiParameter("dataset", OpenApiTypes.UUID),
+        ],
+        examples=[OpenApiExample("A draft", value=PLANNED_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="One planned reply", examples=[OpenApiExample("A draft", value=PLANNED_EXAMPLE, response_only=True)]
+    ),
+)
+class PlannedReplyViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
+    """Reading is for every member (leads they can see); each action needs `reply`, as on the pages."""
+
+    queryset = Message.objects.none()  # names the model for the schema; get_queryset applies access
+    serializer_class = PlannedReplySerializer
+    keyset_ordering = [Key("created_at", descending=True)]
+
+    def get_queryset(self):
+        replies = messages_visible_to(self.request.user).filter(ai_generated=True).select_related("sent_by")
+        if self.action in ("list", "retrieve"):
+            replies = replies.filter(status__in=PLANNED)
+        if self.action == "list":
+            params = self.request.query_params
+            if status_ := choice_param(self.request, "status", PLANNED_STATUSES):
+                replies = replies.filter(status=status_)
+            if lead := params.get("lead"):
+                replies = replies.filter(lead_id=uuid_param(lead, name="lead"))
+            if dataset := params.get("dataset"):
+                replies = replies.filter(lead__dataset_id=uuid_param(dataset, name="dataset"))
+        return replies
+
+    def _act(self, service, message: Message | None = None, **kwargs) -> Response:
+        # The actions act on any of Sophie's replies the caller can see, so a second try is a 409, not a 404.
+        if not can(self.request.user, Action.REPLY):
+            raise ApiPermissionDenied("Your role does not allow answering leads.")
+        message = message or self.get_object()
+        try:
+            service(message=message, actor=self.request.user, at=timezone.now(), **kwargs)
+        except ReviewRefused as refused:
+            raise ReviewConflict(str(refused)) from None
+        message = Message.objects.select_related("sent_by").get(pk=message.pk)
+        return Response(PlannedReplySerializer(message).data)
+
+    @_review_schema(
+        "Send a draft as Sophie wrote it, or as edited (a text: the reply box's checks, quiet hours, outbox)",
+        {**PLANNED_EXAMPLE, "status": "pending", "sent_by": "jo@acme.example", "queued_at": "2026-11-30T10:00:00Z"},
+        request=DraftSendSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        if not can(request.user, Action.REPLY):  # before the key is claimed, as POST /api/messages/ does
+            raise ApiPermissionDenied("Your role does not allow answering leads.")
+        return idempotent(request, lambda: self._send(request))
+
+    def _send(self, request) -> Response:
+        body = DraftSendSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        message = self.get_object()
+        return self._act(draft_send, message, text=body.validated_data.get("text", message.content))
+
+    @_review_schema(
+        "Discard a draft: nothing is sent (Sophie learns from it)", {**PLANNED_EXAMPLE, "status": "cancelled"}
+    )
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        return self._act(draft_discard)
+
+    @_review_schema(
+        "Cancel a scheduled reply: Sophie answers the lead's next text instead",
+        {**PLANNED_EXAMPLE, "status": "cancelled"},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._act(planned_reply_cancel)
+
+    @_review_schema(
+        "Have Sophie write a scheduled reply now instead of at its time",
+        {**PLANNED_EXAMPLE, "status": "pending", "queued_at": "2026-11-30T10:00:00Z"},
+    )
+    @action(detail=True, methods=["post"], url_path="send-now")
+    def send_now(self, request, pk=None):
+        return self._act(planned_reply_send_now)
+
+
+class HandoffSerializer(ConversationSerializer):
+    lead_name = serializers.CharField(source="lead.__str__", read_only=True)
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "lead_name"]
+        read_only_fields = fields
+
+
+HANDOFF_EXAMPLE = {
+    **CONVERSATION_EXAMPLE,
+    "needs_review": True,
+    "handoff_at": "2026-11-30T10:02:00Z",
+    "handoff_reason": "Asked about a grant",
+    "lead_name": "Sam Carter (+447700900123)",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Conversations Sophie handed to a person (she stays silent until the hand-off is cleared)",
+        parameters=[OpenApiParameter("dataset", OpenApiTypes.UUID)],
+        examples=[OpenApiExample("Handed off", value=HANDOFF_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="One handed-off conversation",
+        examples=[OpenApiExample("Handed off", value=HANDOFF_EXAMPLE, response_only=True)],
+    ),
+)
+class HandoffViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
+    """Keyed by the conversation's id. `POST {id}/clear/` (`reply`) lets Sophie answer the lead again."""
+
+    queryset = Conversation.objects.none()  # names the model for the schema; get_queryset applies access
+    serializer_class = HandoffSerializer
+    keyset_ordering = [Key("handoff_at", descending=True)]
+
+    def get_queryset(self):
+        conversations = conversations_visible_to(self.request.user).select_related("lead")
+        if self.action == "clear":
+            return conversations  # clearing twice is harmless, as on the page
+        conversations = conversations.filter(handoff_at__isnull=False)
+        if self.action == "list" and (dataset := self.request.query_params.get("dataset")):
+            conversations = conversations.filter(dataset_id=uuid_param(dataset, name="dataset"))
+        return conversations
+
+    @extend_schema(
+        summary="Clear the hand-off: Sophie answers this lead's next text again",
+        request=None,
+        responses=HandoffSerializer,
+        examples=[
+            OpenApiExample(
+                "Cleared",
+                value={**HANDOFF_EXAMPLE, "needs_review": False, "handoff_at": None, "handoff_reason": ""},
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def clear(self, request, pk=None):
+        if not can(request.user, Action.REPLY):
+            raise ApiPermissionDenied("Your role does not allow answering leads.")
+        conversation = self.get_object()
+        handoff_clear(lead=conversation.lead, actor=request.user, at=timezone.now())
+        conversation.refresh_from_db()
+        return Response(HandoffSerializer(conversation).data)
+
+
+ROUTES += [("planned-replies", PlannedReplyViewSet, "planned-reply"), ("handoffs", HandoffViewSet, "handoff")]
