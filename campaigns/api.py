@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from campaigns import settings_api
 from campaigns.forms import CampaignSettingsForm, InboundLeadForm, TemplateChoiceForm
 from campaigns.inbound import ATTACHABLE, NotAttachable, inbound_attach, inbound_lead_create
 from campaigns.inbox import conversation_mark_read
@@ -867,4 +868,7 @@ ROUTES = [
     ("inbox", InboxViewSet, "inbox"),
     ("inbox-texts", InboundTextViewSet, "inbox-text"),
     ("campaign-templates", CampaignTemplateViewSet, "campaign-template"),
+    # Settings › Users and Company, beside the Settings pages (campaigns/views/settings.py)
+    ("users", settings_api.UserViewSet, "user"),
+    ("client", settings_api.ClientViewSet, "client"),
 ]

@@ -496,16 +496,6 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
         )
 
     @extend_schema(
-        summary="A background bulk action's progress",
-        responses=BulkProgressSerializer,
-        parameters=[OpenApiParameter("job_id", str, OpenApiParameter.PATH, pattern="^[0-9a-f]{32}$")],
-        examples=[
-            OpenApiExample(
-                "Running", value={"phase": "running", "done": 4000, "total": 12000, "changed": None, "error": None}
-            )
-        ],
-    )
-    @extend_schema(
         summary="The leads matching the table's filters (or the ticked ids among them) as CSV",
         description=(
             "The leads table's Export: the same columns, the same filters, search and sort, streamed; a copy is "
@@ -532,6 +522,16 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
+    @extend_schema(
+        summary="A background bulk action's progress",
+        responses=BulkProgressSerializer,
+        parameters=[OpenApiParameter("job_id", str, OpenApiParameter.PATH, pattern="^[0-9a-f]{32}$")],
+        examples=[
+            OpenApiExample(
+                "Running", value={"phase": "running", "done": 4000, "total": 12000, "changed": None, "error": None}
+            )
+        ],
+    )
     @action(detail=False, methods=["get"], url_path=r"bulk/(?P<job_id>[^/.]+)")
     def bulk_status(self, request, job_id=None):
         if not re.fullmatch(r"[0-9a-f]{32}", job_id or ""):
