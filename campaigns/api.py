@@ -47,7 +47,9 @@ from campaigns.settings_services import (
 from clients.api_base import (
     IDEMPOTENCY_PARAMETER,
     ErrorSerializer,
+    IdField,
     Key,
+    TextField,
     UuidLookup,
     bool_param,
     choice_param,
@@ -71,24 +73,6 @@ def _refused(problems: list[str], what: str) -> Response:
         f"{what}: " + " ".join(problems),
         {"non_field_errors": problems},
     )
-
-
-class TextField(serializers.CharField):
-    """A string, never a number or a boolean quietly turned into one (a CRM field mapped wrong)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class IdField(serializers.UUIDField):
-    """A UUID written as a string: DRF's own would take the number 7 as UUID(int=7)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid", value=data)
-        return super().to_internal_value(data)
 
 
 # --- Conversations and messages ----------------------------------------------------------------------
@@ -196,8 +180,8 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class StaffMessageSerializer(serializers.Serializer):
-    lead = serializers.UUIDField(help_text="The lead to text (one you can see).")
-    text = serializers.CharField(max_length=1600, trim_whitespace=True)
+    lead = IdField(help_text="The lead to text (one you can see).")
+    text = TextField(max_length=1600, trim_whitespace=True)
     manual_mode = serializers.BooleanField(
         default=True, help_text="Take the lead over from Sophie and the cadence (the reply box's default)."
     )

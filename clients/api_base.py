@@ -133,6 +133,27 @@ def bool_param(request, name: str) -> bool | None:
     raise exceptions.ValidationError({name: ["Use true or false."]})
 
 
+# --- Strict fields -----------------------------------------------------------------------------------
+
+
+class TextField(serializers.CharField):
+    """A string, never a number or a boolean quietly turned into one (a CRM field mapped wrong)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(serializers.UUIDField):
+    """A UUID written as a string: DRF's own would take the number 7 as UUID(int=7)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 # --- Keyset pagination -------------------------------------------------------------------------------
 
 

@@ -17,7 +17,6 @@ from campaigns.api import (
     MESSAGE_EXAMPLE,
     ConversationSerializer,
     MessageSerializer,
-    TextField,
 )
 from campaigns.models import Conversation, Message
 from campaigns.selectors import PLANNED, conversations_visible_to, messages_visible_to
@@ -25,6 +24,7 @@ from clients.api_base import (
     IDEMPOTENCY_PARAMETER,
     ErrorSerializer,
     Key,
+    TextField,
     UuidLookup,
     choice_param,
     error_response,

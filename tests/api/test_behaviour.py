@@ -133,6 +133,20 @@ def test_a_repeated_idempotency_key_returns_the_first_answer_and_sends_once(worl
     assert messages_to(lead) == 2
 
 
+@pytest.mark.parametrize(
+    ("lead", "text"), [("north", 42), ("north", True), ("north", ["Hi"]), (7, "Hello"), (None, "Hello")]
+)
+def test_a_staff_text_of_the_wrong_type_is_refused_not_turned_into_a_string(world, as_owner, lead, text):
+    """A CRM field mapped wrong must not text a lead "42", nor read 7 as the lead UUID(int=7)."""
+    body = {"lead": str(world.north_lead.pk) if lead == "north" else lead, "text": text}
+
+    response = as_owner.post("/api/messages/", body)
+
+    assert response.status_code == 400, response.content
+    assert set(response.json()["error"]["fields"]) & {"lead", "text"}
+    assert messages_to(world.north_lead) == 0
+
+
 def test_a_repeat_while_the_first_is_running_is_told_to_wait_not_sent_again(world, owner, as_owner):
     ApiIdempotencyKey.objects.create(
         user=owner, key="busy", schema_name="alpha", method="POST", path="/api/messages/", status_code=None
