@@ -51,7 +51,7 @@ from sophie.insights.review import (
 )
 from sophie.lessons import EDITABLE, LessonRefused, lesson_archive, lesson_create, lesson_update, lessons_find
 from sophie.models import Insight, Lesson, Prompt, PromptTrial, PromptVersion
-from sophie.performance import MIN_SAMPLE, prompt_performance
+from sophie.performance import MIN_SAMPLE, prompt_performance, versions_charted, versions_performance
 from sophie.prompts import (
     UNCHECKED,
     PromptRefused,
@@ -544,6 +544,17 @@ class PromptViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def performance(self, request, pk=None):
         return Response(prompt_performance(prompt=self.get_object()).as_dict())
+
+    @extend_schema(
+        summary="The version page's chart: this version's and its chain's published versions' figures, oldest first "
+        "(at most 8)",
+        responses=PromptPerformanceSerializer(many=True),
+        examples=[OpenApiExample("Figures", value=[PERFORMANCE_EXAMPLE], response_only=True)],
+    )
+    @action(detail=True, methods=["get"], url_path="performance-history", pagination_class=None)
+    def performance_history(self, request, pk=None):
+        shown = versions_charted(prompt=self.get_object())
+        return Response([figures.as_dict() for figures in versions_performance(shown)])
 
     @extend_schema(
         summary="Put this draft on trial beside the live version for a share (1-99%) of its dataset's new "

@@ -187,6 +187,25 @@ def test_a_version_s_performance_is_the_page_s_figures(chains, trials, world, as
     assert as_owner.get("/api/prompts/nope/performance/").status_code == 400
 
 
+def test_performance_history_is_the_page_s_chart_oldest_first(chains, world, owner, as_owner, as_rep):
+    from sophie.performance import prompt_performance
+
+    live, draft = chains.live["North"], chains.draft["North"]
+    other_draft = prompt_sections_save(base=live, contents={"tone": "Other."}, why="", actor=owner, at=AT)
+
+    of_draft = as_owner.get(f"/api/prompts/{draft.pk}/performance-history/")
+    of_live = as_rep.get(f"/api/prompts/{live.pk}/performance-history/")
+
+    assert of_draft.status_code == 200
+    # The draft itself and the published versions; other drafts are not charted.
+    assert [row["prompt_id"] for row in of_draft.json()] == [str(live.pk), str(draft.pk)]
+    assert of_draft.json()[1] == prompt_performance(prompt=draft).as_dict()
+    assert [row["prompt_id"] for row in of_live.json()] == [str(live.pk)]
+    assert str(other_draft.pk) not in {row["prompt_id"] for row in of_draft.json()}
+    assert as_rep.get(f"/api/prompts/{chains.live['South'].pk}/performance-history/").status_code == 404
+    assert as_owner.get("/api/prompts/x/performance-history/").status_code == 400
+
+
 # --- Stop and promote ------------------------------------------------------------------------------------
 
 
@@ -294,6 +313,7 @@ def test_a_suspended_user_and_an_outsider_get_nothing(trials, chains, as_suspend
         ("get", "/api/prompt-trials/", None),
         ("get", f"/api/prompt-trials/{north.pk}/", None),
         ("get", f"/api/prompts/{chains.draft['North'].pk}/performance/", None),
+        ("get", f"/api/prompts/{chains.draft['North'].pk}/performance-history/", None),
         ("post", f"/api/prompt-trials/{north.pk}/stop/", {}),
         ("post", f"/api/prompt-trials/{north.pk}/promote/", {}),
         ("post", f"/api/prompts/{chains.draft['South'].pk}/trial/", {"share_percent": 20}),
