@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "UploadStatusEnum": "leads.models.Upload.Status",
         "ConversationStatusEnum": "campaigns.models.Conversation.Status",
         "MessageStatusEnum": "campaigns.models.Message.Status",
+        "PromptTrialStatusEnum": "sophie.models.PromptTrial.Status",
     },
 }
 

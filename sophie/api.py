@@ -2,10 +2,18 @@
 (docs/learning.md) and prompts (docs/prompts.md), each write through the same service as the pages and the admin."""
 
 from django.core.exceptions import BadRequest, PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -42,8 +50,8 @@ from sophie.insights.review import (
     insights_visible_to,
 )
 from sophie.lessons import EDITABLE, LessonRefused, lesson_archive, lesson_create, lesson_update, lessons_find
-from sophie.models import Insight, Lesson, Prompt, PromptVersion
-from sophie.performance import prompt_performance
+from sophie.models import Insight, Lesson, Prompt, PromptTrial, PromptVersion
+from sophie.performance import MIN_SAMPLE, prompt_performance, versions_charted, versions_performance
 from sophie.prompts import (
     UNCHECKED,
     PromptRefused,
@@ -61,6 +69,7 @@ from sophie.review import (
     planned_reply_send_now,
 )
 from sophie.selectors import prompts_visible_to
+from sophie.trials import ShareRefused, TrialRefused, trial_comparison, trial_promote, trial_start, trial_stop
 
 
 def _number(data) -> str:
@@ -305,7 +314,186 @@ class PromptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PromptViewSet(viewsets.ReadOnlyModelViewSet):
+# --- Figures: a version's performance and a trial's comparison (sophie/performance.py, sophie/trials.py) ------
+
+
+class RateSerializer(serializers.Serializer):
+    """`Rate.as_dict()`: successes out of n, the rate (null with no data) and its 95% Wilson interval."""
+
+    successes = serializers.IntegerField()
+    n = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+    def to_representation(self, instance):
+        return instance.as_dict()
+
+
+class PromptPerformanceSerializer(serializers.Serializer):
+    """`Performance.as_dict()`, the figures the version's page shows (documents the answer; the selector makes it)."""
+
+    prompt_id = serializers.UUIDField()
+    version = serializers.CharField()
+    conversations = serializers.IntegerField(help_text="Conversations this version wrote in.")
+    ai_texts = serializers.IntegerField()
+    reply_rate = RateSerializer(help_text="This version's texts the lead answered before our next text.")
+    booking_rate = RateSerializer(help_text="Conversations with a call booked after this version's first text.")
+    opt_out_rate = RateSerializer(help_text="Conversations whose lead opted out after this version's first text.")
+    handoff_rate = RateSerializer(help_text="Conversations in which this version handed the lead to a person.")
+    avg_sentiment = serializers.FloatField(allow_null=True, help_text="-1 (negative) to +1 (positive).")
+    sentiment_n = serializers.IntegerField()
+    performance_vs_previous = serializers.FloatField(
+        allow_null=True, help_text="Reply rate minus the previous version's, when both have enough texts."
+    )
+    minimum_sample = serializers.IntegerField(help_text="Below this n a rate is 'not enough data yet'.")
+
+
+class ArmComparisonSerializer(serializers.Serializer):
+    """One rate, trial arm against the live version's arm, with the two-proportion z-test."""
+
+    label = serializers.CharField()
+    trial = RateSerializer()
+    control = RateSerializer()
+    difference = serializers.SerializerMethodField(help_text="Trial rate minus live rate; null if an arm is empty.")
+    z = serializers.FloatField(allow_null=True)
+    p_value = serializers.FloatField(allow_null=True)
+    enough = serializers.BooleanField(help_text="Both arms have at least `minimum_sample`.")
+    significant = serializers.BooleanField(help_text="Enough data and p < 0.05.")
+    better = serializers.ChoiceField(
+        choices=["trial", "control", ""], help_text="The arm a significant difference favours; '' otherwise."
+    )
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_difference(self, row):
+        if row.trial.value is None or row.control.value is None:
+            return None
+        return row.trial.value - row.control.value
+
+
+class TrialComparisonSerializer(serializers.Serializer):
+    conversations_trial = serializers.IntegerField()
+    conversations_control = serializers.IntegerField()
+    rates = ArmComparisonSerializer(many=True)
+    minimum_sample = serializers.SerializerMethodField()
+
+    def get_minimum_sample(self, comparison) -> int:
+        return MIN_SAMPLE
+
+
+class PromptTrialSerializer(serializers.ModelSerializer):
+    candidate_version = serializers.CharField(source="candidate.version", read_only=True)
+    control_version = serializers.CharField(source="control.version", read_only=True)
+
+    class Meta:
+        model = PromptTrial
+        fields = [
+            "id",
+            "dataset",
+            "candidate",
+            "candidate_version",
+            "control",
+            "control_version",
+            "share_percent",
+            "status",
+            "started_at",
+            "started_by",
+            "ended_at",
+            "ended_by",
+            "end_reason",
+        ]
+        read_only_fields = fields
+
+
+class PromptTrialDetailSerializer(PromptTrialSerializer):
+    """A trial with the comparison its prompt's page shows (two runs of the performance selector)."""
+
+    comparison = serializers.SerializerMethodField()
+
+    class Meta(PromptTrialSerializer.Meta):
+        fields = [*PromptTrialSerializer.Meta.fields, "comparison"]
+        read_only_fields = fields
+
+    @extend_schema_field(TrialComparisonSerializer)
+    def get_comparison(self, trial):
+        return TrialComparisonSerializer(trial_comparison(trial=trial)).data
+
+
+class TrialConflict(APIException):
+    """The trial service's refusal in the current state (409), with its reason."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "trial_refused"
+
+
+TRIAL_ID = "5b8f0c2e-9d1a-4e7b-8c3f-2a6d4e1b7c90"
+PROMPT_ID = "9a3e6d1c-4b7f-4c2a-9e8d-1f0b3c5a7d24"
+RATE_EXAMPLE = {"successes": 27, "n": 60, "rate": 0.45, "low": 0.33, "high": 0.58}
+PERFORMANCE_EXAMPLE = {
+    "prompt_id": PROMPT_ID,
+    "version": "3.0",
+    "conversations": 60,
+    "ai_texts": 142,
+    "reply_rate": {"successes": 64, "n": 142, "rate": 0.451, "low": 0.371, "high": 0.533},
+    "booking_rate": {"successes": 9, "n": 60, "rate": 0.15, "low": 0.081, "high": 0.261},
+    "opt_out_rate": {"successes": 2, "n": 60, "rate": 0.033, "low": 0.009, "high": 0.114},
+    "handoff_rate": {"successes": 5, "n": 60, "rate": 0.083, "low": 0.036, "high": 0.181},
+    "avg_sentiment": 0.21,
+    "sentiment_n": 64,
+    "performance_vs_previous": 0.06,
+    "minimum_sample": MIN_SAMPLE,
+}
+TRIAL_EXAMPLE = {
+    "id": TRIAL_ID,
+    "dataset": "7c1f3b8e-2a4d-4e6f-8b9a-0c1d2e3f4a5b",
+    "candidate": PROMPT_ID,
+    "candidate_version": "3.1",
+    "control": "2d4f6a8c-1e3b-4d5f-8a7c-9e0b1c2d3f4a",
+    "control_version": "3.0",
+    "share_percent": 20,
+    "status": "running",
+    "started_at": "2026-11-30T10:00:00Z",
+    "started_by": "0e7d8c52-47a1-4c1a-a8a4-5e8b0f7f6d21",
+    "ended_at": None,
+    "ended_by": None,
+    "end_reason": "",
+}
+TRIAL_DETAIL_EXAMPLE = {
+    **TRIAL_EXAMPLE,
+    "comparison": {
+        "conversations_trial": 61,
+        "conversations_control": 240,
+        "rates": [
+            {
+                "label": "Reply rate after an AI text",
+                "trial": RATE_EXAMPLE,
+                "control": {"successes": 80, "n": 250, "rate": 0.32, "low": 0.266, "high": 0.379},
+                "difference": 0.13,
+                "z": 1.93,
+                "p_value": 0.054,
+                "enough": True,
+                "significant": False,
+                "better": "",
+            }
+        ],
+        "minimum_sample": MIN_SAMPLE,
+    },
+}
+TRIAL_REFUSED_EXAMPLE = OpenApiExample(
+    "Refused",
+    value={
+        "error": {
+            "code": "trial_refused",
+            "message": "A trial is already running for North (v3.1 at 20%): stop it or make it live first.",
+            "fields": {},
+        }
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+
+class PromptViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
     """Prompt versions the caller may see (`?dataset=<id>` or `?dataset=default`, `?status=`); POST actions:
     `drafts/` {sections: {name: text}, why} a new draft after this version, `go-live/` {replacing},
     `rollback/` {reason, replacing}, `apply-lesson/` {lesson}. `replacing` is the live version's id the caller
@@ -329,8 +517,7 @@ class PromptViewSet(viewsets.ReadOnlyModelViewSet):
         return prompts
 
     def _change(self, change, *, created: bool = False) -> Response:
-        if not can(self.request.user, Action.EDIT_PROMPTS):
-            raise ApiPermissionDenied("Your role does not allow changing prompts.")
+        _may_edit_prompts(self.request.user)
         try:
             prompt = change()
         except PromptRefused as refused:
@@ -348,9 +535,55 @@ class PromptViewSet(viewsets.ReadOnlyModelViewSet):
         records = self.get_object().versions.order_by("-created_at")
         return Response(PromptVersionRecordSerializer(records, many=True).data)
 
+    @extend_schema(
+        summary="A version's figures: reply, booking, opt-out and hand-off rates with their intervals, sentiment, "
+        "reply rate against the previous version",
+        responses=PromptPerformanceSerializer,
+        examples=[OpenApiExample("Figures", value=PERFORMANCE_EXAMPLE, response_only=True)],
+    )
     @action(detail=True, methods=["get"])
     def performance(self, request, pk=None):
         return Response(prompt_performance(prompt=self.get_object()).as_dict())
+
+    @extend_schema(
+        summary="The version page's chart: this version's and its chain's published versions' figures, oldest first "
+        "(at most 8)",
+        responses=PromptPerformanceSerializer(many=True),
+        examples=[OpenApiExample("Figures", value=[PERFORMANCE_EXAMPLE], response_only=True)],
+    )
+    @action(detail=True, methods=["get"], url_path="performance-history", pagination_class=None)
+    def performance_history(self, request, pk=None):
+        shown = versions_charted(prompt=self.get_object())
+        return Response([figures.as_dict() for figures in versions_performance(shown)])
+
+    @extend_schema(
+        summary="Put this draft on trial beside the live version for a share (1-99%) of its dataset's new "
+        "conversations",
+        request=inline_serializer(
+            "PromptTrialStart",
+            {"share_percent": serializers.IntegerField(min_value=1, max_value=99, help_text="Percent, 1-99.")},
+        ),
+        responses={201: PromptTrialDetailSerializer, 409: ErrorSerializer},
+        examples=[
+            OpenApiExample("Start", value={"share_percent": 20}, request_only=True),
+            OpenApiExample("Started", value=TRIAL_DETAIL_EXAMPLE, response_only=True, status_codes=["201"]),
+            TRIAL_REFUSED_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def trial(self, request, pk=None):
+        _may_edit_prompts(request.user)
+        prompt = self.get_object()
+        share = _data(request).get("share_percent")
+        if share is None or share == "" or isinstance(share, bool):
+            raise ValidationError({"share_percent": ["A whole number of percent, between 1 and 99."]})
+        try:
+            trial = trial_start(prompt=prompt, share_percent=share, actor=request.user, at=timezone.now())
+        except ShareRefused as refused:
+            raise ValidationError({"share_percent": [str(refused)]}) from None
+        except TrialRefused as refused:
+            raise TrialConflict(str(refused)) from None
+        return Response(PromptTrialDetailSerializer(trial).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
     def drafts(self, request, pk=None):
@@ -400,7 +633,129 @@ class PromptViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-ROUTES += [("prompts", PromptViewSet, "prompts")]
+def _may_edit_prompts(user) -> None:
+    if not can(user, Action.EDIT_PROMPTS):
+        raise ApiPermissionDenied("Your role does not allow changing prompts.")
+
+
+TRIAL_STATUSES = [*PromptTrial.Status.values, "ended"]
+
+
+class TrialStopSerializer(serializers.Serializer):
+    reason = TextField(required=False, allow_blank=True, max_length=1000, help_text="Why it was stopped.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Prompt trials, running and ended, newest first (the figures are on each trial's own page)",
+        parameters=[
+            OpenApiParameter("status", str, enum=TRIAL_STATUSES, description="`ended`: stopped or made live."),
+            OpenApiParameter("dataset", OpenApiTypes.UUID),
+            OpenApiParameter("prompt", OpenApiTypes.UUID, description="Trials of this version, or against it."),
+        ],
+        examples=[OpenApiExample("A trial", value=TRIAL_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="One trial with the comparison: each arm's rates with their 95% intervals, the difference, z and p",
+        responses=PromptTrialDetailSerializer,
+        examples=[OpenApiExample("A trial", value=TRIAL_DETAIL_EXAMPLE, response_only=True)],
+    ),
+)
+class PromptTrialViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
+    """Trials of the prompt versions the caller may see (their dataset's). Start one with
+    `POST /api/prompts/{id}/trial/`; `POST {id}/stop/` {reason} and `promote/` need `edit_prompts`."""
+
+    queryset = PromptTrial.objects.none()  # names the model for the schema; get_queryset applies access
+    keyset_ordering = [Key("started_at", descending=True)]
+
+    def get_serializer_class(self):
+        return PromptTrialSerializer if self.action == "list" else PromptTrialDetailSerializer
+
+    def get_queryset(self):
+        # Visible as the page shows them: through the trial's version (sophie.prompt_pages._trial_for).
+        trials = PromptTrial.objects.filter(candidate__in=prompts_visible_to(self.request.user)).select_related(
+            "candidate", "control"
+        )
+        if self.action != "list":
+            return trials
+        params = self.request.query_params
+        wanted = choice_param(self.request, "status", TRIAL_STATUSES)
+        if wanted == "ended":
+            trials = trials.exclude(status=PromptTrial.Status.RUNNING)
+        elif wanted:
+            trials = trials.filter(status=wanted)
+        if dataset := params.get("dataset"):
+            trials = trials.filter(dataset_id=uuid_param(dataset, name="dataset"))
+        if prompt := params.get("prompt"):
+            prompt_id = uuid_param(prompt, name="prompt")
+            trials = trials.filter(Q(candidate_id=prompt_id) | Q(control_id=prompt_id))
+        return trials
+
+    def _act(self, service, **kwargs) -> Response:
+        _may_edit_prompts(self.request.user)
+        trial = self.get_object()
+        try:
+            service(trial=trial, actor=self.request.user, at=timezone.now(), **kwargs)
+        except (TrialRefused, PromptRefused) as refused:
+            # A promote refused by go-live (the live version changed since the trial began) is a state too.
+            raise TrialConflict(str(refused)) from None
+        return Response(PromptTrialDetailSerializer(self.get_queryset().get(pk=trial.pk)).data)
+
+    @extend_schema(
+        summary="Stop a running trial: its conversations go back to the live version from their next reply",
+        request=TrialStopSerializer,
+        responses={200: PromptTrialDetailSerializer, 409: ErrorSerializer},
+        examples=[
+            OpenApiExample("Stop", value={"reason": "Too many opt-outs"}, request_only=True),
+            OpenApiExample(
+                "Stopped",
+                value={
+                    **TRIAL_DETAIL_EXAMPLE,
+                    "status": "stopped",
+                    "ended_at": "2026-12-07T10:00:00Z",
+                    "ended_by": TRIAL_EXAMPLE["started_by"],
+                    "end_reason": "Too many opt-outs",
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            TRIAL_REFUSED_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        _may_edit_prompts(request.user)
+        body = TrialStopSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        return self._act(trial_stop, reason=body.validated_data.get("reason", ""))
+
+    @extend_schema(
+        summary="Make the trial's version live for every conversation (refused if the live version changed since "
+        "the trial began)",
+        request=None,
+        responses={200: PromptTrialDetailSerializer, 409: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Made live",
+                value={
+                    **TRIAL_DETAIL_EXAMPLE,
+                    "status": "promoted",
+                    "ended_at": "2026-12-07T10:00:00Z",
+                    "ended_by": TRIAL_EXAMPLE["started_by"],
+                    "end_reason": "The trial version was made live.",
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            TRIAL_REFUSED_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        return self._act(trial_promote)
+
+
+ROUTES += [("prompts", PromptViewSet, "prompts"), ("prompt-trials", PromptTrialViewSet, "prompt-trial")]
 
 
 # --- Sophie's planned replies and hand-offs (the inbox's and lead page's actions, sophie/review.py) ---------

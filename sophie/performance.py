@@ -214,16 +214,17 @@ def prompt_performance(
     )
 
 
+def _chain(prompt: Prompt):
+    if prompt.dataset_id:
+        return Prompt.objects.filter(dataset_id=prompt.dataset_id)
+    return Prompt.objects.filter(dataset__isnull=True)
+
+
 def previous_version(prompt: Prompt) -> Prompt | None:
     """The version this one replaced: the row it was made from, else the chain's row numbered just below."""
     if prompt.previous_version_id:
         return prompt.previous_version
-    chain = (
-        Prompt.objects.filter(dataset_id=prompt.dataset_id)
-        if prompt.dataset_id
-        else Prompt.objects.filter(dataset__isnull=True)
-    )
-    return chain.filter(version_number__lt=prompt.version_number).order_by("-version_number").first()
+    return _chain(prompt).filter(version_number__lt=prompt.version_number).order_by("-version_number").first()
 
 
 def _vs_previous(prompt: Prompt, reply_rate: Rate) -> float | None:
@@ -232,6 +233,17 @@ def _vs_previous(prompt: Prompt, reply_rate: Rate) -> float | None:
         return None
     theirs = prompt_performance(prompt=before, with_previous=False).reply_rate
     return reply_rate.value - theirs.value if theirs.enough else None
+
+
+# The version page's chart: at most this many versions, so it stays readable and cheap.
+CHART_VERSIONS = 8
+
+
+def versions_charted(*, prompt: Prompt, chain: Iterable[Prompt] | None = None) -> list[Prompt]:
+    """The versions charted beside `prompt`: it and its chain's published (live or archived) ones, the newest
+    CHART_VERSIONS. `chain` is the chain's rows newest first, when the caller has them already."""
+    rows = _chain(prompt).order_by("-version_number") if chain is None else chain
+    return [row for row in rows if row == prompt or row.status != Prompt.Status.DRAFT][:CHART_VERSIONS]
 
 
 def versions_performance(prompts: Iterable[Prompt]) -> list[Performance]:

@@ -17,7 +17,7 @@ from leads.models import Dataset
 from leads.selectors import datasets_visible_to
 from sophie.agent import agent_preview
 from sophie.models import Lesson, Prompt, PromptTemplate, PromptTrial
-from sophie.performance import MIN_SAMPLE, prompt_performance, versions_performance
+from sophie.performance import MIN_SAMPLE, prompt_performance, versions_charted, versions_performance
 from sophie.prompts import (
     SECTION_LABELS,
     SOURCE_LABELS,
@@ -167,9 +167,7 @@ def prompt_detail(request, pk):
     chain = list(_chain(prompt))
     live = next((row for row in chain if row.is_live), None)
     performance = prompt_performance(prompt=prompt)
-    # The chart: this version and the published (live or archived) ones, the newest CHART_VERSIONS.
-    shown = [row for row in chain if row == prompt or (row.status != Prompt.Status.DRAFT)][:CHART_VERSIONS]
-    history = versions_performance(shown)
+    history = versions_performance(versions_charted(prompt=prompt, chain=chain))
     trial = trial_running(dataset=prompt.dataset)
     past_trials = PromptTrial.objects.filter(Q(candidate=prompt) | Q(control=prompt)).exclude(
         status=PromptTrial.Status.RUNNING
@@ -202,7 +200,6 @@ def prompt_detail(request, pk):
 
 # The chart: reply rate per version with its 95% interval, drawn as SVG on the server.
 CHART_W, CHART_H, CHART_PAD = 480, 180, 32
-CHART_VERSIONS = 8
 
 
 def _chart(history, *, current) -> dict:

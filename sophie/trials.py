@@ -31,6 +31,10 @@ class TrialRefused(Exception):
     """A trial action that cannot be done, in words for the person who tried."""
 
 
+class ShareRefused(TrialRefused):
+    """The share itself is not valid (the API names the field; pages show it as any refusal)."""
+
+
 def trial_arm(*, lead_id, trial_id, share_percent: int) -> str:
     """The arm a lead falls in: the first 8 bytes of sha256("lead:trial") as a number in [0, 10000) below
     share x 100 means the trial version. Pure and stable."""
@@ -43,9 +47,9 @@ def _share(value) -> int:
     try:
         share = int(str(value).strip().rstrip("%"))
     except (TypeError, ValueError):
-        raise TrialRefused("The share must be a whole number of percent, between 1 and 99.") from None
+        raise ShareRefused("The share must be a whole number of percent, between 1 and 99.") from None
     if not 1 <= share <= 99:
-        raise TrialRefused(
+        raise ShareRefused(
             f"A share of {share}% is not a trial: choose between 1 and 99% of new conversations "
             "(0% would test nothing; for 100%, make the version live)."
         )
