@@ -59,7 +59,9 @@ class _Echo:
 def export_rows(leads: QuerySet[Lead]) -> Iterator[list[str]]:
     custom_keys = sorted({key for fields in leads.values_list("custom_fields", flat=True).iterator() for key in fields})
     yield [*COLUMNS, "dataset", *(f"custom.{k}" for k in custom_keys)]
-    for lead in leads.select_related("dataset").order_by("dataset__name", "row_number", "created_at").iterator(2000):
+    if not leads.query.order_by:  # the caller's order (the table's sort) when it gives one; else the file's
+        leads = leads.order_by("dataset__name", "row_number", "created_at")
+    for lead in leads.select_related("dataset").iterator(2000):
         base = [neutralise(getattr(lead, column)) for column in COLUMNS]
         custom = [neutralise(lead.custom_fields.get(key)) for key in custom_keys]
         yield [*base, neutralise(lead.dataset.name), *custom]

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import BadRequest
 from django.db import connection
-from django.db.models import BooleanField, Exists, Expression, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.urls import reverse
 
@@ -269,8 +269,10 @@ def table_export_leads(user: User, query: TableQuery, ids: list[UUID] | None = N
     leads = table_leads(user, query).select_related("dataset", "assigned_to")
     if ids:
         leads = leads.filter(pk__in=ids)
-    column = SORTS[query.sort.removeprefix("-")].column
-    return leads.order_by(f"-{column}" if query.sort.startswith("-") else column, "id")
+    column, desc = SORTS[query.sort.removeprefix("-")].column, query.sort.startswith("-")
+    # The table's order: empty values last either way, ties by id in the sort's direction.
+    order = F(column).desc(nulls_last=True) if desc else F(column).asc(nulls_last=True)
+    return leads.order_by(order, "-id" if desc else "id")
 
 
 # --- Keyset pages --------------------------------------------------------------------

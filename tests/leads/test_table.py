@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from clients.models import User
 from leads.models import Lead, Suppression
 from leads.services import dataset_create
-from leads.table import SORTS, TableQuery, table_leads, table_page, table_query_parse, table_total
+from leads.table import (
+    SORTS,
+    TableQuery,
+    table_export_leads,
+    table_leads,
+    table_page,
+    table_query_parse,
+    table_total,
+)
 
 HOST = {"HTTP_HOST": "alpha.localhost"}
 NOW = timezone.now().replace(microsecond=0)
@@ -140,6 +148,13 @@ def test_after_and_before_together_are_refused(table, owner, client):
 
     assert response.status_code == 400
     assert "not both" in response.content.decode()
+
+
+@pytest.mark.parametrize("sort", ["-last_message_at", "first_name", "-reply_received_at", "reply_received_at"])
+def test_an_export_holds_the_tables_rows_in_the_tables_order(table, owner, sort):
+    query = TableQuery(sort=sort, limit=7)
+
+    assert [lead.pk for lead in table_export_leads(owner, query)] == _walk(owner, query)
 
 
 def test_keyset_pages_with_a_filter(table, owner):
