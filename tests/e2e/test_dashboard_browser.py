@@ -59,6 +59,27 @@ def test_it_signs_in_and_filters_leads_with_htmx(live_url, page, greenstar_like)
     assert "q=Gareth" in page.url  # hx-push-url keeps the filter linkable
 
 
+def test_next_and_previous_pages_swap_the_table_in_place_and_keep_the_url(live_url, page, greenstar_like):
+    base = live_url("alpha")
+    _sign_in(page, base, "owner@alpha.example")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.goto(f"{base}/leads/?limit=1&sort=first_name")
+    table = page.locator("#lead-table")
+    expect(table).to_contain_text("Gareth")
+    expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
+
+    page.get_by_role("link", name="Next page").click()
+    expect(table).to_contain_text("Priya")
+    expect(table).not_to_contain_text("Gareth")
+    assert "after=" in page.url
+
+    page.get_by_role("link", name="Previous page").click()
+    expect(table).to_contain_text("Gareth")
+    expect(table).not_to_contain_text("Priya")
+    assert "before=" in page.url  # the page reached backwards is linkable too
+    expect(page.get_by_role("link", name="Next page")).to_be_visible()
+
+
 def test_it_shows_a_clear_error_for_a_wrong_password(live_url, page, greenstar_like):
     base = live_url("alpha")
     page.goto(f"{base}/login/")
