@@ -4,7 +4,7 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.core.files import File
 from django.db.models import QuerySet
@@ -40,6 +40,7 @@ COLUMNS = [
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A signed number ("+447700900101", "-5", "+44 7700 900101") runs nothing: it is data, not a formula.
 _PLAIN_NUMBER = re.compile(r"[+-]\d[\d .,]*")
+PROGRESS_EVERY = 2000
 EXCEL_BOM = "\ufeff"  # UTF-8 with a byte order mark: Excel then reads "Ó Briain", not "Ã“ Briain"
 
 
@@ -84,15 +85,21 @@ def export_stream(leads: QuerySet[Lead], *, filename: str, bom: bool = False, ow
         save_client_file("exports", filename, File(copy), owner=owner)
 
 
-def export_save(leads: QuerySet[Lead], *, filename: str, owner=None) -> str:
-    """Writes the whole export to storage (command line, tasks); returns its storage path."""
+def export_save(
+    leads: QuerySet[Lead], *, filename: str, owner=None, progress: Callable[[int], None] | None = None
+) -> str:
+    """Writes the whole export to storage (the background export, tasks); returns its storage path.
+
+    `progress(leads written)` is called every `PROGRESS_EVERY` leads."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     with tempfile.TemporaryFile() as copy:
-        for row in export_rows(leads):
+        for written, row in enumerate(export_rows(leads), start=0):  # the header is row 0
             writer.writerow(row)
             copy.write(buffer.getvalue().encode("utf-8"))
             buffer.seek(0)
             buffer.truncate()
+            if progress and written and written % PROGRESS_EVERY == 0:
+                progress(written)
         copy.seek(0)
         return save_client_file("exports", filename, File(copy), owner=owner)

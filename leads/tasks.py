@@ -117,3 +117,29 @@ def bulk_job(
         bulk_progress_set(job_id, phase="failed", error=str(exc)[:300])
         raise
     bulk_progress_set(job_id, phase="done", changed=changed)
+
+
+@shared_task(ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def export_job(job_id: str, actor_id: str, query_string: str, filename: str) -> None:
+    """An export of more leads than a request should stream (leads.exports): the file is written to the
+    client's exports, and the progress page links to it when done."""
+    from django.http import QueryDict
+
+    from leads.bulk import bulk_progress_set
+    from leads.exports import export_save
+    from leads.table import table_export_leads, table_query_parse
+
+    actor = User.objects.get(pk=actor_id)
+    bulk_progress_set(job_id, phase="running")
+    try:
+        path = export_save(
+            table_export_leads(actor, table_query_parse(QueryDict(query_string))),
+            filename=filename,
+            owner=actor,
+            progress=lambda done: bulk_progress_set(job_id, done=done),
+        )
+    except Exception as exc:
+        log.exception("Export job %s failed", job_id)
+        bulk_progress_set(job_id, phase="failed", error=str(exc)[:300])
+        raise
+    bulk_progress_set(job_id, phase="done", file=path)

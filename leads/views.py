@@ -41,7 +41,7 @@ from leads.table import (
     table_query_parse,
     table_total,
 )
-from leads.tasks import bulk_job, count_upload_rows
+from leads.tasks import bulk_job, count_upload_rows, export_job
 
 PAGE_SIZE = 50  # the suppression list's pages
 
@@ -141,10 +141,7 @@ def lead_bulk(request):
     back = f"{reverse('leads')}?{filters}" if filters else reverse("leads")
     name = form.get("action", "")
     if name == "export":
-        require(request.user, Action.EXPORT_LEADS)
-        ids = form.getlist("id") if form.get("scope") != "all" else []
-        extra = "&".join(f"id={uuid_param(pk, name='id')}" for pk in ids[: bulk.INLINE_MAX])
-        return redirect(f"{reverse('lead_export')}?{'&'.join(p for p in (filters, extra) if p)}")
+        return _bulk_export(request, filters, back)
     action = bulk.BULK_ACTIONS.get(name)
     if action is None:
         messages.error(request, "Choose what to do with the leads.")
@@ -197,6 +194,30 @@ def lead_bulk(request):
     )
     if not queued:
         messages.error(request, "The background worker is unavailable, so nothing has changed. Try again.")
+        return redirect(back)
+    return redirect("lead_bulk_job", job_id=job_id)
+
+
+def _bulk_export(request, filters: str, back: str):
+    """Ticked rows, or a few hundred that match, stream at once; more are written by a background job whose
+    progress page links to the file (a million rows would outlast a proxy's timeout)."""
+    require(request.user, Action.EXPORT_LEADS)
+    scope_all = request.POST.get("scope") == "all"
+    ids = [] if scope_all else request.POST.getlist("id")
+    stream = f"{reverse('lead_export')}?" + "&".join(
+        [p for p in (filters,) if p] + [f"id={uuid_param(pk, name='id')}" for pk in ids[: bulk.INLINE_MAX]]
+    )
+    if not scope_all:
+        return redirect(stream)
+    leads = table_export_leads(request.user, table_query_parse(QueryDict(filters)))
+    if leads[: bulk.INLINE_MAX + 1].count() <= bulk.INLINE_MAX:
+        return redirect(stream)
+    total = leads.count()
+    job_id = bulk.bulk_job_new()
+    bulk.bulk_progress_set(job_id, phase="queued", done=0, total=total, action="Export", kind="export", back=back)
+    filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
+    if not enqueue(export_job, job_id, str(request.user.pk), filters, filename, after_commit=False):
+        messages.error(request, "The background worker is unavailable, so no export was made. Try again.")
         return redirect(back)
     return redirect("lead_bulk_job", job_id=job_id)
 

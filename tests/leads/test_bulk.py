@@ -156,3 +156,64 @@ def test_export_of_the_selection(lists, owner, client):
     csv = b"".join(client.get(response["Location"], **HOST).streaming_content).decode()
 
     assert lead.phone_number in csv and csv.count("\n") == 2
+
+
+def test_exporting_all_that_match_streams_a_few_and_writes_many_in_the_background(lists, owner, client, monkeypatch):
+    """More than INLINE_MAX leads: a background job writes the file to the exports (progress as it goes),
+    and its page links to the download, which serves the table's leads in the table's order."""
+    north, _ = lists
+    queued = []
+    monkeypatch.setattr("leads.views.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    monkeypatch.setattr("leads.exports.PROGRESS_EVERY", 2)
+    client.force_login(owner)
+
+    few = _post(client, action="export", scope="all", filters=f"dataset={north.pk}")
+    assert "/leads/export/" in few["Location"] and f"dataset={north.pk}" in few["Location"] and not queued
+
+    monkeypatch.setattr(bulk, "INLINE_MAX", 3)
+    response = _post(client, action="export", scope="all", filters="sort=first_name")
+    assert response.status_code == 302 and "/leads/bulk/" in response["Location"]
+    task, args = queued[0]
+    job_id = args[0]
+    assert "6 leads to go" in client.get(response["Location"], **HOST).content.decode()
+
+    task(*args)
+
+    progress = bulk.bulk_progress_get(job_id)
+    assert progress["phase"] == "done" and progress["done"] == 6
+    page = client.get(response["Location"], **HOST).content.decode()
+    assert "Your export of 6 leads is ready" in page and "Download the CSV" in page
+    download = client.get(f"/files/exports/{progress['file']}", **HOST)
+    rows = b"".join(download.streaming_content).decode().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == [f"L{n}" for n in range(6)]
+
+
+def test_an_export_job_that_fails_says_so_and_keeps_no_file(lists, owner, client, monkeypatch):
+    queued = []
+    monkeypatch.setattr("leads.views.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    monkeypatch.setattr(bulk, "INLINE_MAX", 3)
+    client.force_login(owner)
+    response = _post(client, action="export", scope="all")
+    task, args = queued[0]
+
+    def broken(*_, **__):
+        raise OSError("storage is full")
+
+    monkeypatch.setattr("leads.exports.save_client_file", broken)
+    with pytest.raises(OSError):
+        task(*args)
+
+    page = client.get(response["Location"], **HOST).content.decode()
+    assert "storage is full" in page and "No file was kept" in page
+
+
+def test_no_worker_means_no_export_and_a_clear_message(lists, owner, client, monkeypatch):
+    monkeypatch.setattr("leads.views.enqueue", lambda *args, **kwargs: False)
+    monkeypatch.setattr(bulk, "INLINE_MAX", 3)
+    client.force_login(owner)
+
+    response = _post(client, action="export", scope="all")
+
+    assert response.status_code == 302 and "/leads/bulk/" not in response["Location"]
+    page = client.get(response["Location"], **HOST).content.decode()
+    assert "background worker is unavailable" in page
