@@ -9,6 +9,7 @@ import binascii
 import json
 import re
 from datetime import datetime
+from pathlib import PurePosixPath
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -60,7 +61,7 @@ from leads.phones import normalise_phone
 from leads.selectors import datasets_visible_to, leads_visible_to, upload_for
 from leads.services import lead_status_change
 from leads.suppressions import suppression_add, suppression_remove
-from leads.tasks import bulk_job
+from leads.tasks import bulk_job, export_job
 
 UUID_EXAMPLE = "0e7d8c52-47a1-4c1a-a8a4-5e8b0f7f6d21"
 DATASET_ID = "7c1f3b8e-2a4d-4e6f-8b9a-0c1d2e3f4a5b"
@@ -252,11 +253,33 @@ class LeadStatusSerializer(serializers.Serializer):
     contact_status = serializers.ChoiceField(choices=Lead.ContactStatus.choices)
 
 
-BULK_FILTER_NAMES = {"dataset", "status", "sentiment", "assigned", "q", *table.FLAGS}
+BULK_FILTER_NAMES = {"dataset", "status", "sentiment", "assigned", "q", "sort", *table.FLAGS}  # sort: for `export`
+
+
+def _bulk_selection(data: dict) -> tuple[str, list[str] | None]:
+    """A bulk request's leads: the table's query string for its filters (checked), and its ids if given."""
+    filters = {k: str(v) for k, v in (data.get("filters") or {}).items()}
+    unknown = sorted(set(filters) - BULK_FILTER_NAMES)
+    if unknown:
+        raise ValidationError({"filters": [f"Not a filter of the leads table: {', '.join(unknown)}."]})
+    query_string = table.table_query_parse(QueryDict(urlencode(filters))).params()
+    ids = [str(pk) for pk in data["ids"]] if data.get("ids") is not None else None
+    if ids is not None and not ids:
+        raise ValidationError({"ids": ["Give the ids of the leads, or leave ids out for all that match."]})
+    return query_string, ids
+
+
+def _export_download_url(request, path: str | None) -> str | None:
+    """The API's download of a finished export: its id is the 32-hex folder the file was saved in."""
+    folder = PurePosixPath(path).parent.name if path else ""
+    return request.build_absolute_uri(f"/api/exports/{folder}/download/") if EXPORT_ID.fullmatch(folder) else None
 
 
 class BulkRequestSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=[(a.name, a.label) for a in bulk.BULK_ACTIONS.values()])
+    action = serializers.ChoiceField(
+        choices=[*((a.name, a.label) for a in bulk.BULK_ACTIONS.values()), ("export", "Export")],
+        help_text="`export` always runs in the background: its progress ends with the file's `download_url`.",
+    )
     ids = serializers.ListField(
         child=serializers.UUIDField(),
         required=False,
@@ -291,6 +314,9 @@ class BulkProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     changed = serializers.IntegerField(allow_null=True)
     error = serializers.CharField(allow_null=True)
+    download_url = serializers.URLField(
+        required=False, allow_null=True, help_text="`export`, when done: the CSV (GET /api/exports/{id}/download/)."
+    )
 
 
 LEAD_EXAMPLE = {
@@ -444,17 +470,12 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
         body = BulkRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        if data["action"] == "export":
+            return self._export_job(request, data)
         chosen = bulk.BULK_ACTIONS[data["action"]]
         if not can(request.user, chosen.requires):
             raise PermissionDenied("Your role does not allow this action.")
-        filters = {k: str(v) for k, v in (data.get("filters") or {}).items()}
-        unknown = sorted(set(filters) - BULK_FILTER_NAMES)
-        if unknown:
-            raise ValidationError({"filters": [f"Not a filter of the leads table: {', '.join(unknown)}."]})
-        query_string = table.table_query_parse(QueryDict(urlencode(filters))).params()
-        ids = [str(pk) for pk in data["ids"]] if data.get("ids") is not None else None
-        if ids is not None and not ids:
-            raise ValidationError({"ids": ["Give the ids of the leads, or leave ids out for all that match."]})
+        query_string, ids = _bulk_selection(data)
         assignee = None
         if chosen.needs_assignee and data.get("assignee"):
             assignee = (
@@ -522,6 +543,26 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
+    def _export_job(self, request, data) -> Response:
+        if not can(request.user, Action.EXPORT_LEADS):
+            raise PermissionDenied("Your role does not allow exporting leads.")
+        query_string, ids = _bulk_selection(data)
+        count = table.table_export_leads(request.user, table.table_query_parse(QueryDict(query_string)), ids).count()
+        job_id = bulk.bulk_job_new()
+        bulk.bulk_progress_set(job_id, phase="queued", done=0, total=count, action="Export", kind="export")
+        filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        if not enqueue(export_job, job_id, str(request.user.pk), query_string, filename, ids, after_commit=False):
+            return error_response(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "worker_unavailable",
+                "The background worker is unavailable, so no export was made. Try again.",
+                headers={"Retry-After": "30"},
+            )
+        url = request.build_absolute_uri(f"/api/leads/bulk/{job_id}/")
+        return Response(
+            {"action": "export", "count": count, "job_id": job_id, "status_url": url}, status=status.HTTP_202_ACCEPTED
+        )
+
     @extend_schema(
         summary="A background bulk action's progress",
         responses=BulkProgressSerializer,
@@ -546,6 +587,7 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
                 "total": progress.get("total", 0),
                 "changed": progress.get("changed"),
                 "error": progress.get("error"),
+                "download_url": _export_download_url(request, progress.get("file")),
             }
         )
 

@@ -120,7 +120,7 @@ def bulk_job(
 
 
 @shared_task(ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
-def export_job(job_id: str, actor_id: str, query_string: str, filename: str) -> None:
+def export_job(job_id: str, actor_id: str, query_string: str, filename: str, ids: list[str] | None = None) -> None:
     """An export of more leads than a request should stream (leads.exports): the file is written to the
     client's exports, and the progress page links to it when done."""
     from django.http import QueryDict
@@ -133,7 +133,7 @@ def export_job(job_id: str, actor_id: str, query_string: str, filename: str) -> 
     bulk_progress_set(job_id, phase="running")
     try:
         path = export_save(
-            table_export_leads(actor, table_query_parse(QueryDict(query_string))),
+            table_export_leads(actor, table_query_parse(QueryDict(query_string)), ids),
             filename=filename,
             owner=actor,
             progress=lambda done: bulk_progress_set(job_id, done=done),

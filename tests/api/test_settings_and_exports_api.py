@@ -551,3 +551,57 @@ def test_an_export_with_bad_parameters_is_a_400(world, as_owner, query):
 
     assert response.status_code == 400
     assert _error(response)["message"]
+
+
+def test_a_background_export_ends_with_its_download_url(world, owner, as_owner, monkeypatch):
+    queued = []
+    monkeypatch.setattr("leads.api.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    body = {"action": "export", "filters": {"dataset": str(world.north.pk), "sort": "first_name"}}
+
+    response = as_owner.post("/api/leads/bulk/", body)
+
+    assert response.status_code == 202, response.content
+    answer = response.json()
+    assert answer["action"] == "export" and answer["count"] == world.north.leads.count()
+    assert as_owner.get(answer["status_url"]).json()["phase"] == "queued"
+    task, args = queued[0]
+    task(*args)
+    status = as_owner.get(answer["status_url"]).json()
+    assert status["phase"] == "done" and status["download_url"].endswith("/download/")
+    rows = _csv_rows(as_owner.get(status["download_url"]))
+    names = [row[rows[0].index("first_name")] for row in rows[1:]]
+    assert names == list(world.north.leads.order_by("first_name", "id").values_list("first_name", flat=True))
+
+
+def test_a_background_export_of_ticked_ids_keeps_to_the_callers_datasets(world, as_user_manager, monkeypatch):
+    queued = []
+    monkeypatch.setattr("leads.api.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    ids = [str(world.north_lead.pk), str(world.south_lead.pk)]
+
+    answer = as_user_manager.post("/api/leads/bulk/", {"action": "export", "ids": ids}).json()
+    task, args = queued[0]
+    task(*args)
+
+    assert answer["count"] == 1  # the South lead is not theirs to export
+    status = as_user_manager.get(answer["status_url"]).json()
+    rows = _csv_rows(as_user_manager.get(status["download_url"]))
+    assert [row[rows[0].index("phone_number")] for row in rows[1:]] == [world.north_lead.phone_number]
+
+
+@pytest.mark.parametrize("who", ["as_rep", "as_reader"])
+def test_a_background_export_needs_the_export_right(world, who, request, monkeypatch):
+    queued = []
+    monkeypatch.setattr("leads.api.enqueue", lambda task, *args, **kwargs: queued.append(args) or True)
+
+    response = request.getfixturevalue(who).post("/api/leads/bulk/", {"action": "export"})
+
+    assert response.status_code == 403 and not queued
+
+
+def test_no_worker_means_no_background_export(world, as_owner, monkeypatch):
+    monkeypatch.setattr("leads.api.enqueue", lambda *args, **kwargs: False)
+
+    response = as_owner.post("/api/leads/bulk/", {"action": "export", "filters": {"status": "HOT"}})
+
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert _error(response)["code"] == "worker_unavailable"
