@@ -271,6 +271,8 @@ class ClientLogo(models.Model):
 
     def __str__(self) -> str:
         return f"Logo of {self.client}"
+
+
 class ApiToken(CreatedModel):
     """A personal API key (docs/api.md): only its SHA-256 is kept; the key itself is shown once, when made."""
 
