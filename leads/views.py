@@ -204,9 +204,8 @@ def _bulk_export(request, filters: str, back: str):
     require(request.user, Action.EXPORT_LEADS)
     scope_all = request.POST.get("scope") == "all"
     ids = [] if scope_all else request.POST.getlist("id")
-    stream = f"{reverse('lead_export')}?" + "&".join(
-        [p for p in (filters,) if p] + [f"id={uuid_param(pk, name='id')}" for pk in ids[: bulk.INLINE_MAX]]
-    )
+    ticked = "&".join(f"id={uuid_param(pk, name='id')}" for pk in ids[: bulk.INLINE_MAX])
+    stream = f"{reverse('lead_export')}?{'&'.join(p for p in (filters, ticked) if p)}"
     if not scope_all:
         return redirect(stream)
     leads = table_export_leads(request.user, table_query_parse(QueryDict(filters)))
