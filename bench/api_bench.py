@@ -103,19 +103,9 @@ def main() -> None:
     n_leads, runs = (100_000, 20) if args.quick else (args.leads, args.runs)
     os.environ["REDIS_URL"] = os.environ.get("DBR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
     os.environ["DBR_API_RATE"] = "1000000/s"  # the bench times the API, not its throttle's refusals
-    url = database.server_url(API_DB) if args.reuse else database.recreate(API_DB)
-    try:
-        database.django_setup(url)
-        report = run(n_leads, runs)
-        from bench.report import publish
+    from bench.dashboard_bench import timed_on
 
-        publish(report, RESULTS_FILE)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not (args.keep or args.reuse):
-            database.drop(API_DB)
+    timed_on(API_DB, lambda: run(n_leads, runs), RESULTS_FILE, reuse=args.reuse, keep=args.keep)
 
 
 if __name__ == "__main__":

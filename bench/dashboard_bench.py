@@ -290,19 +290,25 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="time the data a --keep run left (implies --keep)")
     args = parser.parse_args()
     n_leads, runs = (100_000, 20) if args.quick else (args.leads, args.runs)
-    url = database.server_url(DASHBOARD_DB) if args.reuse else database.recreate(DASHBOARD_DB)
+    timed_on(DASHBOARD_DB, lambda: run(n_leads, runs), RESULTS_FILE, reuse=args.reuse, keep=args.keep)
+
+
+def timed_on(db: str, run_bench, results_file: Path, *, reuse: bool, keep: bool) -> None:
+    """Runs a seeded-database bench (this one, bench/api): its own database, recreated unless `reuse`,
+    dropped afterwards unless `keep` or `reuse`; the report published to `results_file`."""
+    url = database.server_url(db) if reuse else database.recreate(db)
     try:
         database.django_setup(url)
-        report = run(n_leads, runs)
+        report = run_bench()
         from bench.report import publish
 
-        publish(report, RESULTS_FILE)
+        publish(report, results_file)
     finally:
         from django.db import connections
 
         connections.close_all()
-        if not (args.keep or args.reuse):
-            database.drop(DASHBOARD_DB)
+        if not (keep or reuse):
+            database.drop(db)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -49,7 +49,7 @@ from clients.queue import enqueue
 from clients.roles import Action, can
 from clients.storage import bucket_storage
 from leads import bulk, table
-from leads.exports import export_stream
+from leads.exports import export_response
 from leads.files import EXPORT_ID, exports_readable_by
 from leads.forms import UploadForm
 from leads.importing.mapping import upload_mapping, validate_mapping
@@ -61,7 +61,7 @@ from leads.phones import normalise_phone
 from leads.selectors import datasets_visible_to, leads_visible_to, upload_for
 from leads.services import lead_status_change
 from leads.suppressions import suppression_add, suppression_remove
-from leads.tasks import bulk_job, export_job
+from leads.tasks import bulk_job
 
 UUID_EXAMPLE = "0e7d8c52-47a1-4c1a-a8a4-5e8b0f7f6d21"
 DATASET_ID = "7c1f3b8e-2a4d-4e6f-8b9a-0c1d2e3f4a5b"
@@ -537,21 +537,14 @@ class LeadViewSet(UuidLookup, mixins.UpdateModelMixin, viewsets.ReadOnlyModelVie
             raise PermissionDenied("Your role does not allow exporting leads.")
         ids = [uuid_param(pk, name="id") for pk in request.query_params.getlist("id")[:EXPORT_IDS_MAX]]
         leads = table.table_export_leads(request.user, _table_query(request), ids)
-        filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
-        stream = export_stream(leads, filename=filename, bom=request.query_params.get("bom") == "1", owner=request.user)
-        response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return export_response(leads, owner=request.user, bom=request.query_params.get("bom") == "1")
 
     def _export_job(self, request, data) -> Response:
         if not can(request.user, Action.EXPORT_LEADS):
             raise PermissionDenied("Your role does not allow exporting leads.")
         query_string, ids = _bulk_selection(data)
-        count = table.table_export_leads(request.user, table.table_query_parse(QueryDict(query_string)), ids).count()
-        job_id = bulk.bulk_job_new()
-        bulk.bulk_progress_set(job_id, phase="queued", done=0, total=count, action="Export", kind="export")
-        filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
-        if not enqueue(export_job, job_id, str(request.user.pk), query_string, filename, ids, after_commit=False):
+        job_id, count = bulk.export_job_start(actor=request.user, query_string=query_string, ids=ids)
+        if job_id is None:
             return error_response(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 "worker_unavailable",

@@ -27,9 +27,10 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from clients.models import User
+from clients.queue import enqueue
 from clients.roles import Action
 from leads.models import Lead, LeadEvent
-from leads.table import table_leads, table_query_parse
+from leads.table import table_export_leads, table_leads, table_query_parse
 
 BATCH = 1000
 INLINE_MAX = 1000
@@ -203,3 +204,16 @@ def bulk_leads(actor: User, *, query_string: str, ids: list[str] | None) -> Quer
     if ids is not None:
         leads = leads.filter(pk__in=ids)
     return leads
+
+
+def export_job_start(*, actor: User, query_string: str, ids: list[str] | None = None, back: str = "") -> tuple:
+    """Queues `leads.tasks.export_job` for the table's leads (or the `ids` among them): (job id, or None when
+    the worker cannot be reached and nothing was queued; how many leads it covers)."""
+    from leads.exports import export_filename
+    from leads.tasks import export_job
+
+    count = table_export_leads(actor, table_query_parse(QueryDict(query_string)), ids).count()
+    job_id = bulk_job_new()
+    bulk_progress_set(job_id, phase="queued", done=0, total=count, action="Export", kind="export", back=back)
+    queued = enqueue(export_job, job_id, str(actor.pk), query_string, export_filename(), ids, after_commit=False)
+    return (job_id if queued else None), count

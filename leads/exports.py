@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 
 from django.core.files import File
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 from clients.storage import save_client_file
 from leads.models import Lead
@@ -83,6 +85,20 @@ def export_stream(leads: QuerySet[Lead], *, filename: str, bom: bool = False, ow
             yield line
         copy.seek(0)
         save_client_file("exports", filename, File(copy), owner=owner)
+
+
+def export_filename() -> str:
+    return f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
+
+
+def export_response(leads: QuerySet[Lead], *, owner, bom: bool = False) -> StreamingHttpResponse:
+    """The CSV as a download, streamed (the leads table's Export and the API's)."""
+    filename = export_filename()
+    response = StreamingHttpResponse(
+        export_stream(leads, filename=filename, bom=bom, owner=owner), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def export_save(

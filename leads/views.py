@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -18,7 +18,7 @@ from clients.params import uuid_param
 from clients.queue import enqueue
 from clients.roles import Action, can, require
 from leads import bulk
-from leads.exports import export_stream
+from leads.exports import export_response
 from leads.forms import MappingForm, OptOutUploadForm, RequiredFieldsForm, SuppressionForm, UploadForm
 from leads.importing.mapping import upload_mapping
 from leads.importing.options import dataset_required_fields_set, import_settings
@@ -41,7 +41,7 @@ from leads.table import (
     table_query_parse,
     table_total,
 )
-from leads.tasks import bulk_job, count_upload_rows, export_job
+from leads.tasks import bulk_job, count_upload_rows
 
 PAGE_SIZE = 50  # the suppression list's pages
 
@@ -120,12 +120,7 @@ def lead_export(request):
 
     `?bom=1`: UTF-8 with a byte order mark, so Excel shows accented names right."""
     require(request.user, Action.EXPORT_LEADS)
-    filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
-    bom = request.GET.get("bom") == "1"
-    stream = export_stream(_filtered_leads(request), filename=filename, bom=bom, owner=request.user)
-    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return export_response(_filtered_leads(request), owner=request.user, bom=request.GET.get("bom") == "1")
 
 
 @login_required
@@ -211,11 +206,8 @@ def _bulk_export(request, filters: str, back: str):
     leads = table_export_leads(request.user, table_query_parse(QueryDict(filters)))
     if leads[: bulk.INLINE_MAX + 1].count() <= bulk.INLINE_MAX:
         return redirect(stream)
-    total = leads.count()
-    job_id = bulk.bulk_job_new()
-    bulk.bulk_progress_set(job_id, phase="queued", done=0, total=total, action="Export", kind="export", back=back)
-    filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
-    if not enqueue(export_job, job_id, str(request.user.pk), filters, filename, after_commit=False):
+    job_id, _ = bulk.export_job_start(actor=request.user, query_string=filters, back=back)
+    if job_id is None:
         messages.error(request, "The background worker is unavailable, so no export was made. Try again.")
         return redirect(back)
     return redirect("lead_bulk_job", job_id=job_id)

@@ -555,7 +555,7 @@ def test_an_export_with_bad_parameters_is_a_400(world, as_owner, query):
 
 def test_a_background_export_ends_with_its_download_url(world, owner, as_owner, monkeypatch):
     queued = []
-    monkeypatch.setattr("leads.api.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    monkeypatch.setattr("leads.bulk.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
     body = {"action": "export", "filters": {"dataset": str(world.north.pk), "sort": "first_name"}}
 
     response = as_owner.post("/api/leads/bulk/", body)
@@ -575,7 +575,7 @@ def test_a_background_export_ends_with_its_download_url(world, owner, as_owner, 
 
 def test_a_background_export_of_ticked_ids_keeps_to_the_callers_datasets(world, as_user_manager, monkeypatch):
     queued = []
-    monkeypatch.setattr("leads.api.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    monkeypatch.setattr("leads.bulk.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
     ids = [str(world.north_lead.pk), str(world.south_lead.pk)]
 
     answer = as_user_manager.post("/api/leads/bulk/", {"action": "export", "ids": ids}).json()
@@ -591,7 +591,7 @@ def test_a_background_export_of_ticked_ids_keeps_to_the_callers_datasets(world, 
 @pytest.mark.parametrize("who", ["as_rep", "as_reader"])
 def test_a_background_export_needs_the_export_right(world, who, request, monkeypatch):
     queued = []
-    monkeypatch.setattr("leads.api.enqueue", lambda task, *args, **kwargs: queued.append(args) or True)
+    monkeypatch.setattr("leads.bulk.enqueue", lambda task, *args, **kwargs: queued.append(args) or True)
 
     response = request.getfixturevalue(who).post("/api/leads/bulk/", {"action": "export"})
 
@@ -599,7 +599,7 @@ def test_a_background_export_needs_the_export_right(world, who, request, monkeyp
 
 
 def test_no_worker_means_no_background_export(world, as_owner, monkeypatch):
-    monkeypatch.setattr("leads.api.enqueue", lambda *args, **kwargs: False)
+    monkeypatch.setattr("leads.bulk.enqueue", lambda *args, **kwargs: False)
 
     response = as_owner.post("/api/leads/bulk/", {"action": "export", "filters": {"status": "HOT"}})
 

@@ -163,7 +163,7 @@ def test_exporting_all_that_match_streams_a_few_and_writes_many_in_the_backgroun
     and its page links to the download, which serves the table's leads in the table's order."""
     north, _ = lists
     queued = []
-    monkeypatch.setattr("leads.views.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    monkeypatch.setattr("leads.bulk.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
     monkeypatch.setattr("leads.exports.PROGRESS_EVERY", 2)
     client.force_login(owner)
 
@@ -190,7 +190,7 @@ def test_exporting_all_that_match_streams_a_few_and_writes_many_in_the_backgroun
 
 def test_an_export_job_that_fails_says_so_and_keeps_no_file(lists, owner, client, monkeypatch):
     queued = []
-    monkeypatch.setattr("leads.views.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
+    monkeypatch.setattr("leads.bulk.enqueue", lambda task, *args, **kwargs: queued.append((task, args)) or True)
     monkeypatch.setattr(bulk, "INLINE_MAX", 3)
     client.force_login(owner)
     response = _post(client, action="export", scope="all")
@@ -208,7 +208,7 @@ def test_an_export_job_that_fails_says_so_and_keeps_no_file(lists, owner, client
 
 
 def test_no_worker_means_no_export_and_a_clear_message(lists, owner, client, monkeypatch):
-    monkeypatch.setattr("leads.views.enqueue", lambda *args, **kwargs: False)
+    monkeypatch.setattr("leads.bulk.enqueue", lambda *args, **kwargs: False)
     monkeypatch.setattr(bulk, "INLINE_MAX", 3)
     client.force_login(owner)
 
