@@ -1,6 +1,6 @@
 """Every dashboard counter and the hourly lead rollup stay equal to a recount under any mix of writes."""
 
-import uuid
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
@@ -37,6 +37,9 @@ operations = st.one_of(
 )
 
 
+_numbers = itertools.count()  # every lead in a run needs its own number
+
+
 def _state():
     counters = {d.pk: tuple(getattr(d, c) for c in DATASET_COUNTERS) for d in Dataset.objects.order_by("pk")}
     hours = sorted(
@@ -52,7 +55,7 @@ def _state():
 def _apply(op, arg, value, datasets):
     leads = list(Lead.objects.order_by("pk"))
     if op == "create":
-        phone = f"+4477009{uuid.uuid4().int % 10**5:05d}"
+        phone = f"+4477009{next(_numbers) % 10**5:05d}"
         Lead.objects.create(dataset=datasets[arg], first_name="T", phone_number=phone, **value)
     elif op == "update_one" and leads and value:
         Lead.objects.filter(pk=leads[arg % len(leads)].pk).update(**value)
