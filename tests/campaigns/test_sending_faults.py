@@ -115,7 +115,19 @@ def test_a_worker_killed_mid_send_is_reconciled_not_resent(tenants, fake_twilio,
     with schema_context("alpha"):
         lead = campaign_dataset(leads=1).leads.get()
         conversation = Conversation.objects.create(lead=lead, dataset=lead.dataset)
-        # A staff reply: no sending window applies, so the worker's real clock may send it now.
+        # A staff answer to the lead's text of a minute ago: neither the campaign's window nor quiet
+        # hours hold it, so the worker's real clock may send it now, whatever the time of day.
+        Message.objects.create(
+            conversation=conversation,
+            lead=lead,
+            content="Yes, call me",
+            direction="inbound",
+            message_type="reply",
+            from_number=lead.phone_number,
+            to_number=NUMBER,
+            status="received",
+            sent_at=now - timedelta(minutes=1),
+        )
         message = Message.objects.create(
             conversation=conversation,
             lead=lead,
