@@ -13,6 +13,7 @@ DATA_TABLES = [
     "booking_events",
     "leads",
     "uploads",
+    "sending_health",
     "suppressions",
 ]
 

