@@ -55,6 +55,7 @@ from clients.api_base import (
     choice_param,
     error_response,
     idempotent,
+    json_object,
 )
 from clients.params import uuid_param
 from clients.roles import Action, can
@@ -480,8 +481,7 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
             return Response(CampaignSettingsSerializer(options).data)
         if not can(request.user, Action.EDIT_CAMPAIGN_SETTINGS):
             raise PermissionDenied("Your role does not allow changing campaign settings.")
-        if not isinstance(request.data, dict):
-            raise ValidationError({"non_field_errors": ["Send a JSON object of the settings to change."]})
+        json_object(request, "Send a JSON object of the settings to change.")
         unknown = sorted(set(request.data) - set(CampaignSettingsSerializer.Meta.fields))
         if unknown:
             raise ValidationError({name: ["Not a campaign setting."] for name in unknown})
@@ -561,7 +561,7 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
         if not can(request.user, Action.EDIT_CAMPAIGN_SETTINGS):
             raise PermissionDenied("Your role does not allow changing campaign settings.")
         dataset = self.get_object()
-        body = TemplateSaveSerializer(data=_json_object(request))
+        body = TemplateSaveSerializer(data=json_object(request))
         body.is_valid(raise_exception=True)
         try:
             template = campaign_settings_save_as_template(
@@ -593,7 +593,7 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
         if not can(request.user, Action.EDIT_CAMPAIGN_SETTINGS):
             raise PermissionDenied("Your role does not allow changing campaign settings.")
         dataset = self.get_object()
-        TemplateApplySerializer(data=_json_object(request)).is_valid(raise_exception=True)
+        TemplateApplySerializer(data=json_object(request)).is_valid(raise_exception=True)
         form = TemplateChoiceForm(request.data)  # the page's own choice: templates only
         if not form.is_valid():
             raise ValidationError({"template": ["Choose one of the templates (GET /api/campaign-templates/)."]})
@@ -604,12 +604,6 @@ class CampaignViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
         except CampaignRefused as refused:
             return _refused(refused.problems, "The campaign is running, so this template can't be used")
         return Response(CampaignSettingsSerializer(saved).data)
-
-
-def _json_object(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-    return request.data
 
 
 # --- Campaign templates ------------------------------------------------------------------------------
@@ -804,7 +798,7 @@ class InboundTextViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def attach(self, request, pk=None):
         text = self._attachable()
-        body = AttachSerializer(data=_json_object(request))
+        body = AttachSerializer(data=json_object(request))
         body.is_valid(raise_exception=True)
         lead = lead_for(request.user, body.validated_data["lead"])
         try:
@@ -828,7 +822,7 @@ class InboundTextViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="create-lead")
     def create_lead(self, request, pk=None):
         text = self._attachable()
-        body = InboundLeadSerializer(data=_json_object(request))
+        body = InboundLeadSerializer(data=json_object(request))
         body.is_valid(raise_exception=True)
         dataset_for(request.user, body.validated_data["dataset"])  # 404 for a dataset not yours, like a lead
         # The page's own form decides which datasets may take the lead.

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from clients.api_base import ErrorSerializer, Key, UuidLookup, choice_param, error_response
+from clients.api_base import ErrorSerializer, Key, UuidLookup, choice_param, error_response, json_object
 from clients.branding import client_brand_colour_set
 from clients.forms import BrandColourForm, ClientProfileForm, InviteForm, TimeZoneForm, UserAccessForm
 from clients.models import Client, User
@@ -389,8 +389,7 @@ class ClientViewSet(viewsets.GenericViewSet):
             return Response(client_settings_data(client))
         if not can(request.user, Action.EDIT_CLIENT_SETTINGS):
             raise PermissionDenied("Your role does not allow changing the client's settings.")
-        if not isinstance(request.data, dict):
-            raise ValidationError({"non_field_errors": ["Send a JSON object of the settings to change."]})
+        json_object(request, "Send a JSON object of the settings to change.")
         readable = ClientSettingsSerializer().fields
         problems = {
             name: ["Read-only: change it on its own Settings page." if name in readable else "Not a client setting."]

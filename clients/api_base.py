@@ -122,6 +122,13 @@ def choice_param(request, name: str, choices) -> str:
     return value
 
 
+def json_object(request, message: str = "Send a JSON object.") -> dict:
+    """The request's body, refused with a clear message unless it is a JSON object (not a list or a string)."""
+    if not isinstance(request.data, dict):
+        raise exceptions.ValidationError({"non_field_errors": [message]})
+    return request.data
+
+
 def bool_param(request, name: str) -> bool | None:
     value = request.query_params.get(name, "")
     if not value:

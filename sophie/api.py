@@ -37,6 +37,7 @@ from clients.api_base import (
     choice_param,
     error_response,
     idempotent,
+    json_object,
 )
 from clients.params import uuid_param
 from clients.roles import Action, can, is_client_admin
@@ -172,14 +173,8 @@ class LessonViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         return Response(LessonSerializer(lesson).data)
 
     def _fields(self, request, partial: bool = False) -> dict:
-        data = _data(request)
+        data = json_object(request)
         return {name: data.get(name) for name in EDITABLE if not partial or name in data}
-
-
-def _data(request):
-    if not hasattr(request.data, "get"):
-        raise ValidationError({"detail": "Send a JSON object."})
-    return request.data
 
 
 class InsightSerializer(serializers.ModelSerializer):
@@ -227,7 +222,7 @@ class InsightViewSet(viewsets.ReadOnlyModelViewSet):
 
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        data = _data(request)
+        data = json_object(request)
         fields = {name: data.get(name) for name in EDITABLE if name in data} or None
         return self._review(insight_approve, fields=fields)
 
@@ -235,13 +230,13 @@ class InsightViewSet(viewsets.ReadOnlyModelViewSet):
     def teach(self, request, pk=None):
         return self._review(
             insight_teach,
-            should_have_said=str(_data(request).get("should_have_said") or ""),
-            title=str(_data(request).get("title") or ""),
+            should_have_said=str(json_object(request).get("should_have_said") or ""),
+            title=str(json_object(request).get("title") or ""),
         )
 
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
-        return self._review(insight_dismiss, feedback=str(_data(request).get("feedback") or ""))
+        return self._review(insight_dismiss, feedback=str(json_object(request).get("feedback") or ""))
 
     def _review(self, service, **kwargs):
         insight = self.get_object()
@@ -574,7 +569,7 @@ class PromptViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
     def trial(self, request, pk=None):
         _may_edit_prompts(request.user)
         prompt = self.get_object()
-        share = _data(request).get("share_percent")
+        share = json_object(request).get("share_percent")
         if share is None or share == "" or isinstance(share, bool):
             raise ValidationError({"share_percent": ["A whole number of percent, between 1 and 99."]})
         try:
@@ -725,7 +720,7 @@ class PromptTrialViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
         _may_edit_prompts(request.user)
-        body = TrialStopSerializer(data=_data(request))
+        body = TrialStopSerializer(data=json_object(request))
         body.is_valid(raise_exception=True)
         return self._act(trial_stop, reason=body.validated_data.get("reason", ""))
 
@@ -883,7 +878,7 @@ class PlannedReplyViewSet(UuidLookup, viewsets.ReadOnlyModelViewSet):
         return idempotent(request, lambda: self._send(request))
 
     def _send(self, request) -> Response:
-        body = DraftSendSerializer(data=_data(request))
+        body = DraftSendSerializer(data=json_object(request))
         body.is_valid(raise_exception=True)
         message = self.get_object()
         return self._act(draft_send, message, text=body.validated_data.get("text", message.content))
